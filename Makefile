@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: Apache-2.0
+# Thin wrapper around Meson. `make` builds ./build/ecr-sync.
+
+BUILD       ?= build
+BUILD_ASAN  ?= build-asan
+PYTHON      := /usr/bin/python3
+PYTEST      := $(PYTHON) -m pytest
+PYTEST_ARGS ?=
+
+.PHONY: all deps test unit e2e test-asan demo format format-check clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD)
+
+$(BUILD_ASAN)/build.ninja: | deps
+	meson setup $(BUILD_ASAN) -Db_sanitize=address,undefined -Db_lundef=false
+
+unit: all
+	meson test -C $(BUILD) --print-errorlogs
+
+e2e: all
+	ECR_SYNC=$(CURDIR)/$(BUILD)/ecr-sync $(PYTEST) tests/e2e $(PYTEST_ARGS)
+
+test-asan: $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+	meson test -C $(BUILD_ASAN) --print-errorlogs
+	ECR_SYNC=$(CURDIR)/$(BUILD_ASAN)/ecr-sync ECR_SYNC_SANITIZED=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(PYTEST) tests/e2e $(PYTEST_ARGS)
+
+# Every test on the regular build, then again under ASan and UBSan.
+test: unit e2e test-asan
+
+demo: all
+	$(PYTHON) scripts/demo.py $(CURDIR)/$(BUILD)/ecr-sync
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Link header parsing (RFC 8288) for tags/list pagination:
+ *   Link: </v2/nginx/tags/list?last=1.27&n=100>; rel="next"
+ * A header may list several links separated by commas, and rel may hold
+ * several space-separated relation types.
+ */
+#ifndef ES_REGISTRY_LINK_H
+#define ES_REGISTRY_LINK_H
+
+#include "base/error.h"
+
+/*
+ * Find the target of the first link whose rel includes "next". Sets *out to
+ * a new string the caller frees, or NULL when there is none. A malformed
+ * header returns ES_ERR_PROTOCOL and leaves *out NULL.
+ */
+int es_link_find_next(const char *header, char **out, struct es_error *err);
+
+#endif
