@@ -42,7 +42,7 @@ static void format_time(char *out, size_t size)
 
 static void write_json(enum es_log_level level, const char *message)
 {
-        char stamp[32];
+        char stamp[64];
         json_t *line;
         char *text;
 
