@@ -99,6 +99,8 @@ const char *es_error_code_name(enum es_error_code code)
                 return "I/O error";
         case ES_ERR_CANCELLED:
                 return "cancelled";
+        case ES_ERR_TLS:
+                return "TLS handshake failed";
         }
         return "unknown error";
 }

@@ -26,6 +26,7 @@ enum es_error_code {
         ES_ERR_PROTOCOL = 8,     /* the server broke the protocol */
         ES_ERR_IO = 9,           /* local system failure */
         ES_ERR_CANCELLED = 10,   /* stopped on request */
+        ES_ERR_TLS = 11,         /* TLS handshake failed: maybe a plain-HTTP server */
 };
 
 struct es_error {

@@ -27,9 +27,13 @@ struct es_challenge_list {
 };
 
 /*
- * Parse a header value. Unknown schemes and params are kept or skipped but
- * never fail the parse; only malformed syntax (unterminated quote, a param
- * without a scheme, a value over 8 KiB) returns ES_ERR_PROTOCOL.
+ * Parse a header value. Unknown schemes are kept and unknown params skipped;
+ * neither fails the parse. Token68 credentials after a scheme are skipped.
+ * Only malformed syntax (an empty value, an unterminated quote, a param
+ * without a scheme, a missing ',' between params, a value over 8 KiB, more
+ * than 64 challenges) returns ES_ERR_PROTOCOL, and *out is then untouched.
+ * When a param occurs twice in one challenge, the first value is kept.
+ * Release *out with es_challenge_list_release().
  */
 int es_challenge_parse(const char *header, struct es_challenge_list *out, struct es_error *err);
 

@@ -11,9 +11,12 @@
 #include "base/error.h"
 
 /*
- * Find the target of the first link whose rel includes "next". Sets *out to
- * a new string the caller frees, or NULL when there is none. A malformed
- * header returns ES_ERR_PROTOCOL and leaves *out NULL.
+ * Find the target of the first link whose rel includes "next" (relation types
+ * compare case-insensitively). Sets *out to a new string the caller frees, or
+ * NULL when there is none. The target is returned as written, often relative:
+ * resolve it with es_url_resolve(). The whole header is checked, so a
+ * malformed link anywhere, or an empty "next" target, returns ES_ERR_PROTOCOL
+ * and leaves *out NULL.
  */
 int es_link_find_next(const char *header, char **out, struct es_error *err);
 

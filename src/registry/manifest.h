@@ -56,7 +56,12 @@ struct es_descriptor {
 
 struct es_manifest {
         enum es_manifest_kind kind;
-        char *media_type;    /* owned: the document's mediaType, else the Content-Type */
+        /*
+         * Owned: the document's mediaType, else the Content-Type (without
+         * parameters) when it names a manifest type, else the OCI type of the
+         * inferred kind; for schema 1, v1+prettyjws when "signatures" is present.
+         */
+        char *media_type;
         char *artifact_type; /* owned; NULL when absent */
         bool has_config;
         struct es_descriptor config;
@@ -73,10 +78,17 @@ struct es_manifest {
  * Content-Type (may be NULL). Validates at the boundary: size at most
  * ES_MAX_MANIFEST_SIZE, no NUL bytes, nesting at most ES_MAX_JSON_DEPTH,
  * schemaVersion, media types of the form type/subtype, digests, sizes from 0
- * to 2^53, at most ES_MAX_DESCRIPTORS descriptors. Schema 1 is detected by
- * media type or schemaVersion 1 and returned as ES_MANIFEST_SCHEMA1 without
- * further checks. Errors are ES_ERR_INVALID and name the field. On failure
- * *out is untouched.
+ * to 2^53, at most ES_MAX_DESCRIPTORS descriptors per list. Schema 1 is
+ * detected by media type or schemaVersion 1 and returned as
+ * ES_MANIFEST_SCHEMA1 without further checks.
+ *
+ * The kind comes from the document's mediaType when it names a manifest
+ * type, else from the Content-Type, else from the members: "manifests" for
+ * an index, "layers" or "blobs" for an image. Duplicate JSON keys are
+ * accepted and the last value wins. Errors are ES_ERR_INVALID and name the
+ * field, e.g. `manifest: layers[2].digest: invalid digest "sha256:xyz": ...`.
+ * On failure *out is untouched; on success release it with
+ * es_manifest_release().
  */
 int es_manifest_parse(const char *data, size_t len, const char *content_type,
                       struct es_manifest *out, struct es_error *err);
