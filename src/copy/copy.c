@@ -103,57 +103,73 @@ static void *blob_worker(void *ctx)
         }
 }
 
-static bool jobs_contain(const struct es_blob_job *jobs, size_t n, const char *digest)
+static const struct es_blob_job *find_job(const struct es_blob_job *jobs, size_t n,
+                                          const char *digest)
 {
         for (size_t i = 0; i < n; i++)
                 if (strcmp(jobs[i].descriptor->digest, digest) == 0)
-                        return true;
-        return false;
+                        return &jobs[i];
+        return NULL;
 }
 
-static void add_blob(struct blob_queue *queue, const struct es_blob_job *model,
-                     const struct es_descriptor *descriptor, const char **foreign_seen,
-                     size_t *n_foreign)
+static int add_blob(struct blob_queue *queue, const struct es_blob_job *model,
+                    const struct es_descriptor *descriptor, const char **foreign_seen,
+                    size_t *n_foreign, struct es_error *err)
 {
-        if (jobs_contain(queue->jobs, queue->n_jobs, descriptor->digest))
-                return;
+        const struct es_blob_job *known = find_job(queue->jobs, queue->n_jobs, descriptor->digest);
+
+        if (known) {
+                /* One digest names one content: descriptors that disagree are corrupt. */
+                if (known->descriptor->size != descriptor->size)
+                        return es_error_set(err, ES_ERR_INVALID,
+                                            "blob '%s' is listed with sizes %lld and %lld",
+                                            descriptor->digest,
+                                            (long long)known->descriptor->size,
+                                            (long long)descriptor->size);
+                return 0;
+        }
         if (es_descriptor_is_foreign(descriptor) && !queue->options->include_foreign_layers) {
                 for (size_t i = 0; i < *n_foreign; i++)
                         if (strcmp(foreign_seen[i], descriptor->digest) == 0)
-                                return;
+                                return 0;
                 foreign_seen[(*n_foreign)++] = descriptor->digest;
                 queue->stats->blobs_foreign++;
                 emit(queue->options, ES_COPY_BLOB_FOREIGN, descriptor, NULL);
-                return;
+                return 0;
         }
         queue->jobs[queue->n_jobs] = *model;
         queue->jobs[queue->n_jobs].descriptor = descriptor;
         queue->n_jobs++;
+        return 0;
 }
 
 /* Collect each distinct blob of the graph once, leaving foreign layers out unless asked. */
-static void plan_blobs(struct blob_queue *queue, const struct es_graph *graph,
-                       const struct es_blob_job *model)
+static int plan_blobs(struct blob_queue *queue, const struct es_graph *graph,
+                      const struct es_blob_job *model, struct es_error *err)
 {
         size_t total = 0, n_foreign = 0;
         const char **foreign_seen;
+        int r = 0;
 
         for (size_t i = 0; i < graph->n_nodes; i++)
                 total += graph->nodes[i].manifest.n_layers + 1;
         queue->jobs = es_calloc(total, sizeof(*queue->jobs));
         foreign_seen = es_calloc(total, sizeof(*foreign_seen));
 
-        for (size_t i = 0; i < graph->n_nodes; i++) {
+        for (size_t i = 0; r >= 0 && i < graph->n_nodes; i++) {
                 const struct es_manifest *manifest = &graph->nodes[i].manifest;
 
                 if (manifest->kind != ES_MANIFEST_IMAGE)
                         continue;
                 if (manifest->has_config)
-                        add_blob(queue, model, &manifest->config, foreign_seen, &n_foreign);
-                for (size_t j = 0; j < manifest->n_layers; j++)
-                        add_blob(queue, model, &manifest->layers[j], foreign_seen, &n_foreign);
+                        r = add_blob(queue, model, &manifest->config, foreign_seen, &n_foreign,
+                                     err);
+                for (size_t j = 0; r >= 0 && j < manifest->n_layers; j++)
+                        r = add_blob(queue, model, &manifest->layers[j], foreign_seen,
+                                     &n_foreign, err);
         }
         free(foreign_seen);
+        return r;
 }
 
 static int transfer_blobs(const struct es_graph *graph, const struct es_blob_job *model,
@@ -165,7 +181,9 @@ static int transfer_blobs(const struct es_graph *graph, const struct es_blob_job
         int n_threads = 0, r = 0;
 
         pthread_mutex_init(&queue.lock, NULL);
-        plan_blobs(&queue, graph, model);
+        r = plan_blobs(&queue, graph, model, err);
+        if (r < 0)
+                goto done;
 
         for (int i = 0; i < options->jobs && (size_t)i < queue.n_jobs; i++) {
                 if (pthread_create(&threads[n_threads], NULL, blob_worker, &queue) != 0)
@@ -181,6 +199,7 @@ static int transfer_blobs(const struct es_graph *graph, const struct es_blob_job
                 es_error_move(err, &queue.err);
                 r = queue.result;
         }
+done:
         es_error_release(&queue.err);
         pthread_mutex_destroy(&queue.lock);
         free(queue.jobs);
