@@ -29,6 +29,8 @@ struct es_challenge_list {
 /*
  * Parse a header value. Unknown schemes are kept and unknown params skipped;
  * neither fails the parse. Token68 credentials after a scheme are skipped.
+ * Unquoted values run to the next comma or space, so a bare URL such as
+ * realm=https://auth.example/token is read whole.
  * Only malformed syntax (an empty value, an unterminated quote, a param
  * without a scheme, a missing ',' between params, a value over 8 KiB, more
  * than 64 challenges) returns ES_ERR_PROTOCOL, and *out is then untouched.

@@ -26,12 +26,13 @@ struct es_docker_auth {
 };
 
 /*
- * Parse the JSON text of a config file (len bytes); empty or blank text is
+ * Parse the JSON text of a config file (len bytes). Empty or blank text is
  * an empty configuration, as for Docker. path is used in error messages only.
- * Returns a new object in *out (free with es_docker_config_free) or
- * ES_ERR_INVALID naming the path and the problem: invalid JSON (line and
- * column only, never the text near the error), a member of the wrong type, or
- * a helper name other than letters, digits, '-', '_' and '.'.
+ * Returns a new object in *out (free with es_docker_config_free), or
+ * ES_ERR_INVALID naming the path and the problem. Problems are invalid JSON,
+ * a member of the wrong type, or a helper name with characters other than
+ * letters, digits, '-', '_' and '.'. JSON errors give line and column only,
+ * never the text near the error, which could be a password.
  */
 int es_docker_config_parse(const char *data, size_t len, const char *path,
                            struct es_docker_config **out, struct es_error *err);

@@ -57,9 +57,10 @@ struct es_descriptor {
 struct es_manifest {
         enum es_manifest_kind kind;
         /*
-         * Owned: the document's mediaType, else the Content-Type (without
-         * parameters) when it names a manifest type, else the OCI type of the
-         * inferred kind; for schema 1, v1+prettyjws when "signatures" is present.
+         * Owned media type: the document's mediaType, else the Content-Type
+         * (without parameters) when it names a manifest type, else the OCI
+         * type of the inferred kind. Schema 1 without either gets v1+prettyjws
+         * when "signatures" is present and v1+json otherwise.
          */
         char *media_type;
         char *artifact_type; /* owned; NULL when absent */

@@ -28,8 +28,10 @@ struct es_reference {
 /*
  * Parse and normalise a reference. Without tag and digest, the tag is
  * "latest"; with both, both are kept and the digest decides what is fetched.
- * On failure *out is untouched and err names the value and what is wrong
- * (ES_ERR_INVALID).
+ * The registry is lowercased, and a Docker Hub repository without '/' gets
+ * "library/" in front, which counts towards the 255 characters. On success
+ * release *out with es_reference_release(). On failure *out is untouched and
+ * err names the value and what is wrong (ES_ERR_INVALID).
  */
 int es_reference_parse(const char *text, struct es_reference *out, struct es_error *err);
 

@@ -14,9 +14,9 @@
 /*
  * Resolve ref against base (RFC 3986 section 5) and return the absolute URL
  * in *out (caller frees), without any fragment. Only http and https results
- * are accepted. Returns ES_ERR_INVALID for a malformed base and
- * ES_ERR_PROTOCOL for a malformed ref or another scheme; messages show the
- * URLs without userinfo and query, which may carry signatures.
+ * are accepted. Returns ES_ERR_INVALID for a malformed base, and
+ * ES_ERR_PROTOCOL for a malformed ref or another scheme. Messages show the
+ * URLs without userinfo and query, because these may carry signatures.
  */
 int es_url_resolve(const char *base, const char *ref, char **out, struct es_error *err);
 
