@@ -113,7 +113,7 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
         while ((opt = getopt_long(argc, argv, ES_COMMON_SHORT_OPTIONS, options, NULL)) != -1) {
                 switch (opt) {
                 case OPT_JOBS:
-                        if (parse_jobs(optarg, &args->jobs) < 0)
+                        if (parse_jobs(optarg, &args->jobs) != 0)
                                 return ES_EXIT_USAGE;
                         break;
                 case OPT_INCLUDE_FOREIGN:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "registry/credential_helper.h"
 #include "registry/docker_config.h"
 
 void es_credentials_release(struct es_credentials *credentials)
@@ -36,14 +37,13 @@ static int docker_get(void *ctx, const char *registry, bool refresh, struct es_c
         if (!*found)
                 return 0;
         if (auth.helper != NULL) {
-                /* NOTE: credential helpers (credsStore, credHelpers) are not run yet. */
-                r = es_error_set(err, ES_ERR_UNSUPPORTED,
-                                 "credentials for '%s' are kept by the credential helper "
-                                 "'docker-credential-%s', which ecr-sync cannot run yet; add an "
-                                 "\"auths\" entry to the Docker config instead",
-                                 registry, auth.helper);
+                /* Docker Hub's helper entries are keyed by its legacy index URL. */
+                const char *server = strcmp(registry, "docker.io") == 0
+                                             ? "https://index.docker.io/v1/"
+                                             : registry;
+
+                r = es_credential_helper_get(auth.helper, server, out, found, err);
                 es_docker_auth_release(&auth);
-                *found = false;
                 return r;
         }
 

@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Test servers and fixtures for ecr-sync's end-to-end tests and demo.
+
+Everything listens on 127.0.0.1 only and is started and stopped by its user:
+docker-registry (registry.py), a Docker Hub-like token server
+(tokenserver.py), a programmable stub registry (stub.py), a small registry
+client (client.py), image fixtures (fixtures.py) and skopeo (skopeo.py).
+"""
+
+from .client import RegistryClient, RegistryError, sha256_digest
+from .environment import Servers
+from .fixtures import DEFAULT_KINDS, FixtureImage, push_big_fixture, push_default_fixtures
+from .registry import HtpasswdAuth, Registry, TokenAuth
+from .runtime import log_paths, new_log_dir
+from .skopeo import SkopeoError, skopeo_raw
+from .stub import StubRegistry, StubResponse
+from .tokenserver import TokenServer
+
+__all__ = [
+    "DEFAULT_KINDS", "FixtureImage", "HtpasswdAuth", "Registry", "RegistryClient",
+    "RegistryError", "Servers", "SkopeoError", "StubRegistry", "StubResponse", "TokenAuth",
+    "TokenServer", "log_paths", "new_log_dir", "push_big_fixture", "push_default_fixtures",
+    "sha256_digest", "skopeo_raw",
+]
