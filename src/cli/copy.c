@@ -215,8 +215,11 @@ static void log_event(const struct es_copy_event *event, void *ctx)
                             event->digest, size);
                 break;
         case ES_COPY_MANIFEST_PUSHED:
-                es_log_info("pushed manifest %s as '%s' (%s)", event->digest, event->reference,
-                            event->media_type);
+                if (event->reference && strcmp(event->reference, event->digest) != 0)
+                        es_log_info("pushed manifest %s as '%s' (%s)", event->digest,
+                                    event->reference, event->media_type);
+                else
+                        es_log_info("pushed manifest %s (%s)", event->digest, event->media_type);
                 break;
         case ES_COPY_MANIFEST_EXISTS:
                 es_log_info("skipped manifest %s: already at the target", event->digest);
