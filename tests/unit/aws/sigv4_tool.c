@@ -70,21 +70,21 @@ static void set_optional_string(json_t *object, const char *key, const char *val
 static json_t *sign_one(json_t *input)
 {
         struct es_aws_credentials cred = {
-                .access_key_id = (char *)get_string(input, "access_key_id"),
-                .secret_access_key = (char *)get_string(input, "secret_access_key"),
-                .session_token = (char *)get_string(input, "session_token"),
+            .access_key_id = (char *)get_string(input, "access_key_id"),
+            .secret_access_key = (char *)get_string(input, "secret_access_key"),
+            .session_token = (char *)get_string(input, "session_token"),
         };
         struct es_sigv4_request req = {
-                .method = get_string(input, "method"),
-                .url = get_string(input, "url"),
-                .payload_hash = get_string(input, "payload_hash"),
-                .region = get_string(input, "region"),
-                .service = get_string(input, "service"),
-                .timestamp = (time_t)json_integer_value(json_object_get(input, "timestamp")),
-                .normalize_path = json_is_true(json_object_get(input, "normalize_path")),
-                .encode_path = json_is_true(json_object_get(input, "encode_path")),
-                .sign_session_token = json_is_true(json_object_get(input, "sign_session_token")),
-                .add_content_sha256 = json_is_true(json_object_get(input, "add_content_sha256")),
+            .method = get_string(input, "method"),
+            .url = get_string(input, "url"),
+            .payload_hash = get_string(input, "payload_hash"),
+            .region = get_string(input, "region"),
+            .service = get_string(input, "service"),
+            .timestamp = (time_t)json_integer_value(json_object_get(input, "timestamp")),
+            .normalize_path = json_is_true(json_object_get(input, "normalize_path")),
+            .encode_path = json_is_true(json_object_get(input, "encode_path")),
+            .sign_session_token = json_is_true(json_object_get(input, "sign_session_token")),
+            .add_content_sha256 = json_is_true(json_object_get(input, "add_content_sha256")),
         };
         json_t *headers = json_object_get(input, "headers");
         const char *body_hex = get_string(input, "body_hex");
