@@ -41,8 +41,18 @@ int es_cli_common_option(int opt, const char *arg);
 int es_cli_usage_error(const char *command, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
-/* Log err at error level and return the exit status for a failed operation. */
-int es_cli_report(const struct es_error *err);
+/* Report an option getopt_long did not recognise (opterr is off); returns ES_EXIT_USAGE. */
+int es_cli_unknown_option(const char *command, int opt, char **argv);
+
+/* True for HOST or HOST:PORT as a reference writes it: a name, IPv4 or [IPv6]; port 1-65535. */
+bool es_cli_registry_host_is_valid(const char *text);
+
+/*
+ * Check that path (named by what, e.g. "--ca-file") is a readable file with
+ * at least one PEM certificate; print a usage error and return
+ * ES_EXIT_USAGE otherwise.
+ */
+int es_cli_check_ca_file(const char *what, const char *path);
 
 int es_cli_copy(int argc, char **argv);
 

@@ -13,9 +13,8 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "copy/copy.h"
-#include "http/http.h"
+#include "cli/registries.h"
 #include "registry/client.h"
-#include "registry/credentials.h"
 #include "registry/reference.h"
 
 #define DEFAULT_JOBS 4
@@ -32,6 +31,8 @@ static const char copy_usage[] =
         "Options:\n"
         "  --jobs N                   blobs transferred in parallel (default 4, max 64)\n"
         "  --include-foreign-layers   also copy foreign and non-distributable layers\n"
+        "  --no-create-repository     fail when the ECR repository is missing instead of\n"
+        "                             creating it (for repositories managed elsewhere)\n"
         "  --insecure-registry HOST   allow plain HTTP and unverified TLS for HOST[:PORT]\n"
         "                             (repeatable; loopback registries fall back to\n"
         "                             plain HTTP without it)\n"
@@ -40,8 +41,13 @@ static const char copy_usage[] =
         "  --platform OS/ARCH[/VARIANT]  not supported yet\n"
         "  --log-format text|json, -v/--verbose, -q/--quiet, --help\n"
         "\n"
-        "Credentials come from Docker's config.json ($DOCKER_CONFIG or ~/.docker).\n"
-        "Exit status: 0 copied, 1 the copy failed, 2 invalid usage.\n";
+        "Registry credentials come from Docker's config.json ($DOCKER_CONFIG or\n"
+        "~/.docker), including its credential helpers. An ECR registry\n"
+        "(ACCOUNT.dkr.ecr.REGION.amazonaws.com) needs no set-up: ecr-sync gets a\n"
+        "registry token with the standard AWS credentials and creates the\n"
+        "repository when it is missing.\n"
+        "Exit status: 0 copied (or already there), 1 the copy failed, 2 invalid usage,\n"
+        "130 or 143 after SIGINT or SIGTERM.\n";
 
 enum {
         OPT_JOBS = ES_OPT_FIRST_LOCAL,
@@ -49,11 +55,13 @@ enum {
         OPT_INSECURE,
         OPT_CA_FILE,
         OPT_PLATFORM,
+        OPT_NO_CREATE_REPOSITORY,
 };
 
 struct copy_args {
         int jobs;
         bool include_foreign;
+        bool create_repository;
         const char **insecure; /* points into argv */
         size_t n_insecure;
         const char *ca_file;
@@ -103,14 +111,17 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                 {"insecure-registry", required_argument, NULL, OPT_INSECURE},
                 {"ca-file", required_argument, NULL, OPT_CA_FILE},
                 {"platform", required_argument, NULL, OPT_PLATFORM},
+                {"no-create-repository", no_argument, NULL, OPT_NO_CREATE_REPOSITORY},
                 ES_COMMON_LONG_OPTIONS,
                 {NULL, 0, NULL, 0},
         };
         int opt, handled;
 
         args->jobs = DEFAULT_JOBS;
+        args->create_repository = true;
         args->insecure = es_calloc((size_t)argc, sizeof(*args->insecure));
-        while ((opt = getopt_long(argc, argv, ES_COMMON_SHORT_OPTIONS, options, NULL)) != -1) {
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, "h" ES_COMMON_SHORT_OPTIONS, options, NULL)) != -1) {
                 switch (opt) {
                 case OPT_JOBS:
                         if (parse_jobs(optarg, &args->jobs) != 0)
@@ -119,14 +130,21 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                 case OPT_INCLUDE_FOREIGN:
                         args->include_foreign = true;
                         break;
+                case OPT_NO_CREATE_REPOSITORY:
+                        args->create_repository = false;
+                        break;
                 case OPT_INSECURE:
+                        if (!es_cli_registry_host_is_valid(optarg))
+                                return es_cli_usage_error(
+                                        "copy ", "invalid --insecure-registry '%s': expected "
+                                                 "HOST or HOST:PORT as in the image reference, "
+                                                 "without a scheme or path",
+                                        optarg);
                         args->insecure[args->n_insecure++] = optarg;
                         break;
                 case OPT_CA_FILE:
-                        if (access(optarg, R_OK) != 0)
-                                return es_cli_usage_error("copy ",
-                                                          "cannot read --ca-file '%s': %s", optarg,
-                                                          strerror(errno));
+                        if (es_cli_check_ca_file("--ca-file", optarg) != 0)
+                                return ES_EXIT_USAGE;
                         args->ca_file = optarg;
                         break;
                 case OPT_PLATFORM:
@@ -140,10 +158,11 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                                          "image without --platform",
                                 optarg);
                 case ES_OPT_HELP:
+                case 'h':
                         fputs(copy_usage, stdout);
                         exit(ES_EXIT_OK);
                 case '?':
-                        return es_cli_usage_error("copy ", "invalid option");
+                        return es_cli_unknown_option("copy ", optopt, argv);
                 default:
                         handled = es_cli_common_option(opt, optarg);
                         if (handled <= 0)
@@ -155,6 +174,9 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                                           argc - optind, argc - optind == 1 ? "" : "s");
         args->source = argv[optind];
         args->dest = argv[optind + 1];
+        if (args->ca_file == NULL && getenv("SSL_CERT_FILE") && *getenv("SSL_CERT_FILE") &&
+            es_cli_check_ca_file("SSL_CERT_FILE", getenv("SSL_CERT_FILE")) != 0)
+                return ES_EXIT_USAGE;
         return 0;
 }
 
@@ -174,14 +196,6 @@ static int parse_dest(const char *text, const struct es_reference *source,
         }
         es_error_release(&ignored);
         return es_reference_parse(text, out, err);
-}
-
-static bool is_insecure(const struct copy_args *args, const char *registry)
-{
-        for (size_t i = 0; i < args->n_insecure; i++)
-                if (strcasecmp(args->insecure[i], registry) == 0)
-                        return true;
-        return false;
 }
 
 static void format_size(int64_t bytes, char *out, size_t size)
@@ -241,51 +255,42 @@ static double elapsed_since(const struct timespec *start)
 static int run_copy(const struct copy_args *args, const struct es_reference *source,
                     const struct es_reference *target, struct es_error *err)
 {
-        struct es_credential_provider credentials = {0};
-        struct es_http_options http_options = {
+        struct es_cli_registries_options registries_options = {
                 .ca_file = args->ca_file ? args->ca_file : getenv("SSL_CERT_FILE"),
+                .insecure = args->insecure,
+                .n_insecure = args->n_insecure,
         };
         struct es_copy_options options = {
                 .jobs = args->jobs,
                 .include_foreign_layers = args->include_foreign,
                 .on_event = log_event,
         };
-        struct es_registry *src = NULL, *dst = NULL;
-        struct es_copy_stats stats;
-        struct es_http *http = NULL;
         _cleanup_free_ char *source_text = es_reference_format(source);
         _cleanup_free_ char *target_text = es_reference_format(target);
+        struct es_registry *src = NULL, *dst = NULL;
+        struct es_cli_registries registries;
+        struct es_copy_stats stats;
         struct timespec start;
+        bool created = false;
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &start);
-        r = es_docker_credentials_new(&credentials, err);
+        r = es_cli_registries_init(&registries, &registries_options, err);
         if (r < 0)
                 return ES_EXIT_USAGE;
-        r = es_http_new(&http_options, &http, err);
-        if (r < 0)
-                goto done;
-
-        src = es_registry_new(http, &(struct es_registry_options){
-                                            .registry = source->registry,
-                                            .api_host = es_reference_api_host(source),
-                                            .insecure = is_insecure(args, source->registry),
-                                            .credentials = &credentials,
-                                    });
-        dst = es_registry_new(http, &(struct es_registry_options){
-                                            .registry = target->registry,
-                                            .api_host = es_reference_api_host(target),
-                                            .push = true,
-                                            .insecure = is_insecure(args, target->registry),
-                                            .credentials = &credentials,
-                                    });
 
         es_log_info("copying %s to %s", source_text, target_text);
-        r = es_copy_image(src, source, dst, target, &options, &stats, err);
-        if (r < 0) {
-                es_error_prefix(err, "copy '%s' to '%s'", source_text, target_text);
+        if ((r = es_cli_registries_open(&registries, source, false, &src, err)) < 0 ||
+            (r = es_cli_registries_open(&registries, target, true, &dst, err)) < 0 ||
+            (r = es_cli_registries_ensure_repository(&registries, target, args->create_repository,
+                                                     &created, err)) < 0)
                 goto done;
-        }
+        if (created)
+                es_log_info("created ECR repository '%s'", target->repository);
+
+        r = es_copy_image(src, source, dst, target, &options, &stats, err);
+        if (r < 0)
+                goto done;
         if (stats.up_to_date)
                 es_log_info("%s already has %s", target_text, stats.digest);
 
@@ -298,10 +303,11 @@ static int run_copy(const struct copy_args *args, const struct es_reference *sou
                elapsed_since(&start));
         fflush(stdout);
 done:
+        if (r < 0)
+                es_error_prefix(err, "copy '%s' to '%s'", source_text, target_text);
         es_registry_free(src);
         es_registry_free(dst);
-        es_http_free(http);
-        es_docker_credentials_free(&credentials);
+        es_cli_registries_release(&registries);
         return r < 0 ? ES_EXIT_FAILED : ES_EXIT_OK;
 }
 
@@ -316,12 +322,23 @@ int es_cli_copy(int argc, char **argv)
         if (status != 0)
                 goto done;
 
+        if (strstr(args.source, "://") || strstr(args.dest, "://")) {
+                status = es_cli_usage_error("copy ",
+                                            "invalid reference '%s': drop the scheme; write "
+                                            "HOST/REPOSITORY:TAG, such as ghcr.io/org/tool:1",
+                                            strstr(args.source, "://") ? args.source : args.dest);
+                goto done;
+        }
         if (es_reference_parse(args.source, &source, &err) < 0 ||
             parse_dest(args.dest, &source, &target, &err) < 0) {
                 status = es_cli_usage_error("copy ", "%s", es_error_message(&err));
                 goto done;
         }
 
+        if (source.tag && source.digest)
+                es_log_warning("'%s' names a tag and a digest: the digest is copied, whatever "
+                               "the tag points at now",
+                               args.source);
         status = run_copy(&args, &source, &target, &err);
         if (status != ES_EXIT_OK)
                 es_log_error("%s", es_error_message(&err));

@@ -61,6 +61,13 @@ int es_cli_common_option(int opt, const char *arg)
         return 1;
 }
 
+int es_cli_unknown_option(const char *command, int opt, char **argv)
+{
+        if (opt != 0 && opt != '?')
+                return es_cli_usage_error(command, "invalid option '-%c'", opt);
+        return es_cli_usage_error(command, "invalid option '%s'", argv[optind - 1]);
+}
+
 int es_cli_usage_error(const char *command, const char *fmt, ...)
 {
         va_list ap;
@@ -72,13 +79,6 @@ int es_cli_usage_error(const char *command, const char *fmt, ...)
         fprintf(stderr, "\nTry 'ecr-sync %s--help' for more information.\n",
                 command ? command : "");
         return ES_EXIT_USAGE;
-}
-
-int es_cli_report(const struct es_error *err)
-{
-        es_log_error("%s", es_error_message(err));
-        return err->code == ES_ERR_INVALID && err->http_status == 0 ? ES_EXIT_USAGE
-                                                                      : ES_EXIT_FAILED;
 }
 
 static int cmd_version(void)
@@ -113,7 +113,11 @@ static void setup_signals(void)
 
 int main(int argc, char **argv)
 {
-        static const struct option options[] = {ES_COMMON_LONG_OPTIONS, {NULL, 0, NULL, 0}};
+        static const struct option options[] = {
+                ES_COMMON_LONG_OPTIONS,
+                {"version", no_argument, NULL, 'V'},
+                {NULL, 0, NULL, 0},
+        };
         const char *command;
         int opt;
 
@@ -122,16 +126,25 @@ int main(int argc, char **argv)
         srandom((unsigned)getpid());
 
         /* '+': stop at the command name; its own options follow it. */
-        while ((opt = getopt_long(argc, argv, "+" ES_COMMON_SHORT_OPTIONS, options, NULL)) != -1) {
-                if (opt == ES_OPT_HELP) {
+        opterr = 0;
+        while ((opt = getopt_long(argc, argv, "+h" ES_COMMON_SHORT_OPTIONS, options, NULL)) !=
+               -1) {
+                int handled;
+
+                if (opt == ES_OPT_HELP || opt == 'h') {
                         fputs(main_usage, stdout);
                         return ES_EXIT_OK;
                 }
-                int handled = es_cli_common_option(opt, optarg);
+                if (opt == 'V')
+                        return cmd_version();
+                if (opt == '?')
+                        return es_cli_usage_error(NULL,
+                                                  "invalid option '%s' (options of a command "
+                                                  "go after its name)",
+                                                  argv[optind - 1]);
+                handled = es_cli_common_option(opt, optarg);
                 if (handled < 0)
                         return ES_EXIT_USAGE;
-                if (handled == 0)
-                        return es_cli_usage_error(NULL, "invalid option");
         }
         if (optind >= argc)
                 return es_cli_usage_error(NULL, "missing command");
@@ -143,8 +156,17 @@ int main(int argc, char **argv)
 
         if (strcmp(command, "copy") == 0)
                 return es_cli_copy(argc, argv);
-        if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0)
+        if (strcmp(command, "version") == 0) {
+                if (argc > 1)
+                        return es_cli_usage_error(NULL, "'version' takes no arguments");
                 return cmd_version();
+        }
+        if (strcmp(command, "sync") == 0 || strcmp(command, "plan") == 0 ||
+            strcmp(command, "serve") == 0 || strcmp(command, "lambda") == 0)
+                return es_cli_usage_error(NULL,
+                                          "'%s' is not available in this version yet; see "
+                                          "docs/limitations.md",
+                                          command);
         if (strcmp(command, "help") == 0) {
                 fputs(main_usage, stdout);
                 return ES_EXIT_OK;

@@ -82,23 +82,21 @@ static int check_download(struct download *download, struct es_error *err)
 
         if (download->too_long)
                 return es_error_set(err, ES_ERR_DIGEST,
-                                    "blob '%s' is larger than its descriptor's %lld bytes",
-                                    descriptor->digest, (long long)descriptor->size);
+                                    "the source sent more than the descriptor's %lld bytes",
+                                    (long long)descriptor->size);
         if (download->result < 0) {
                 es_error_move(err, &download->err);
                 return download->result;
         }
         if (download->bytes != (uint64_t)descriptor->size)
                 return es_error_set(err, ES_ERR_DIGEST,
-                                    "blob '%s' has %llu bytes, its descriptor says %lld",
-                                    descriptor->digest, (unsigned long long)download->bytes,
+                                    "the source sent %llu bytes, the descriptor says %lld",
+                                    (unsigned long long)download->bytes,
                                     (long long)descriptor->size);
         es_sha256_final(download->sha256, actual);
         if (strcmp(actual, descriptor->digest) != 0)
                 return es_error_set(err, ES_ERR_DIGEST,
-                                    "blob '%s' from the source has digest '%s'; the source "
-                                    "served wrong content",
-                                    descriptor->digest, actual);
+                                    "the source served content with digest '%s'", actual);
         return 0;
 }
 

@@ -260,20 +260,22 @@ static int push_children(struct es_registry *dst, const char *repository,
         return 0;
 }
 
-/*
- * Compare digests with HEAD requests only (Docker Hub does not count them as
- * pulls). Sets *same when the target reference already has the source's digest.
- */
-static int check_up_to_date(struct es_registry *src, const struct es_reference *source,
-                            struct es_registry *dst, const struct es_reference *target,
-                            bool *same, char digest[ES_DIGEST_SHA256_LENGTH],
-                            struct es_error *err)
+/* What HEAD requests (not counted as pulls by Docker Hub) tell before any GET. */
+struct precheck {
+        char digest[ES_DIGEST_SHA256_LENGTH]; /* the source's, or "" when unknown */
+        bool up_to_date;  /* the target reference already has the source digest */
+        bool dst_has_digest; /* the target repository holds the manifest under another tag */
+};
+
+static int precheck(struct es_registry *src, const struct es_reference *source,
+                    struct es_registry *dst, const struct es_reference *target,
+                    struct precheck *out, struct es_error *err)
 {
         struct es_manifest_info src_info = {0}, dst_info = {0};
         bool src_found = false, dst_found = false;
         int r;
 
-        *same = false;
+        memset(out, 0, sizeof(*out));
         r = es_registry_manifest_head(src, source->repository, es_reference_manifest_ref(source),
                                       &src_found, &src_info, err);
         if (r < 0 || !src_found || src_info.digest == NULL ||
@@ -281,15 +283,45 @@ static int check_up_to_date(struct es_registry *src, const struct es_reference *
                 goto done;
         if (source->digest && strcmp(source->digest, src_info.digest) != 0)
                 goto done;
+        snprintf(out->digest, sizeof(out->digest), "%s", src_info.digest);
+
         r = es_registry_manifest_head(dst, target->repository, es_reference_manifest_ref(target),
                                       &dst_found, &dst_info, err);
-        if (r >= 0 && dst_found && dst_info.digest && strcmp(dst_info.digest, src_info.digest) == 0) {
-                *same = true;
-                snprintf(digest, ES_DIGEST_SHA256_LENGTH, "%s", src_info.digest);
+        if (r < 0)
+                goto done;
+        if (dst_found && dst_info.digest && strcmp(dst_info.digest, out->digest) == 0) {
+                out->up_to_date = true;
+                goto done;
+        }
+        if (target->digest == NULL) {
+                es_manifest_info_release(&dst_info);
+                r = es_registry_manifest_head(dst, target->repository, out->digest,
+                                              &out->dst_has_digest, &dst_info, err);
         }
 done:
         es_manifest_info_release(&src_info);
         es_manifest_info_release(&dst_info);
+        return r;
+}
+
+/*
+ * The target already holds the manifest and, as registries check on push,
+ * everything it lists: read it there and push it under the tag, so the
+ * source sees no GET.
+ */
+static int retag(struct es_registry *dst, const struct es_reference *target, const char *digest,
+                 const struct es_copy_options *options, struct es_copy_stats *stats,
+                 struct es_error *err)
+{
+        struct es_graph graph = {0};
+        int r;
+
+        r = es_graph_fetch_one(dst, target->repository, digest, &graph, err);
+        if (r < 0)
+                return r;
+        r = push_manifest(dst, target->repository, es_graph_root(&graph),
+                          es_reference_manifest_ref(target), options, stats, err);
+        es_graph_release(&graph);
         return r;
 }
 
@@ -300,19 +332,23 @@ int es_copy_image(struct es_registry *src, const struct es_reference *source,
 {
         struct es_graph graph = {0};
         const struct es_graph_node *root;
-        bool same_registry, up_to_date = false;
+        struct precheck known;
+        bool same_registry;
         struct es_blob_job model;
         int r;
 
         memset(stats, 0, sizeof(*stats));
-        r = check_up_to_date(src, source, dst, target, &up_to_date, stats->digest, err);
+        r = precheck(src, source, dst, target, &known, err);
         if (r < 0)
                 return r;
-        if (up_to_date) {
+        snprintf(stats->digest, sizeof(stats->digest), "%s", known.digest);
+        if (known.up_to_date) {
                 stats->up_to_date = true;
                 stats->manifests_skipped = 1;
                 return 0;
         }
+        if (known.dst_has_digest)
+                return retag(dst, target, known.digest, options, stats, err);
 
         r = es_graph_fetch(src, source->repository, es_reference_manifest_ref(source), &graph,
                            err);

@@ -124,6 +124,22 @@ int es_graph_fetch(struct es_registry *src, const char *repository, const char *
         return r;
 }
 
+int es_graph_fetch_one(struct es_registry *registry, const char *repository, const char *digest,
+                       struct es_graph *graph, struct es_error *err)
+{
+        struct es_graph_node node;
+        int r;
+
+        memset(graph, 0, sizeof(*graph));
+        r = fetch_one(registry, repository, digest, NULL, &node, err);
+        if (r < 0)
+                return r;
+        graph->nodes = es_malloc(sizeof(*graph->nodes));
+        graph->nodes[0] = node;
+        graph->n_nodes = 1;
+        return 0;
+}
+
 const struct es_graph_node *es_graph_root(const struct es_graph *graph)
 {
         return graph->n_nodes ? &graph->nodes[graph->n_nodes - 1] : NULL;

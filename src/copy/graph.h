@@ -36,6 +36,13 @@ struct es_graph {
 int es_graph_fetch(struct es_registry *src, const char *repository, const char *reference,
                    struct es_graph *graph, struct es_error *err);
 
+/*
+ * Fetch only the manifest digest names, verified against it, as a graph of
+ * one node (its children are not fetched). Release with es_graph_release().
+ */
+int es_graph_fetch_one(struct es_registry *registry, const char *repository, const char *digest,
+                       struct es_graph *graph, struct es_error *err);
+
 /* The root: the manifest or index that reference named. */
 const struct es_graph_node *es_graph_root(const struct es_graph *graph);
 

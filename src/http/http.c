@@ -392,7 +392,10 @@ int es_http_perform(struct es_http *http, const struct es_http_request *request,
                 es_http_response_release(response);
                 return r;
         }
-        es_log_debug("http: -> %ld", response->status);
+        if (es_log_enabled(ES_LOG_DEBUG)) {
+                _cleanup_free_ char *what = describe(request);
+                es_log_debug("http: %s -> %ld", what, response->status);
+        }
         return 0;
 }
 

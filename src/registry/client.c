@@ -180,6 +180,14 @@ static int status_error(const struct call *call, const struct es_http_response *
         return -(int)err->code;
 }
 
+/* "repo:tag" or "repo@sha256:..." for messages. */
+static char *describe_ref(const char *repository, const char *reference)
+{
+        bool digest = strchr(reference, ':') != NULL;
+
+        return es_asprintf("%s%c%s", repository, digest ? '@' : ':', reference);
+}
+
 static char *scope_for(const struct es_registry *registry, const struct call *call)
 {
         const char *actions = registry->push ? "pull,push" : "pull";
@@ -241,6 +249,8 @@ int es_registry_ping(struct es_registry *registry, struct es_error *err)
         } else if (r == -ES_ERR_TLS) {
                 es_error_prefix(err, "'%s' (mark the registry insecure if it serves plain HTTP)",
                                 registry->name);
+        } else if (r == -ES_ERR_TRANSIENT) {
+                es_error_prefix(err, "cannot reach registry '%s'", registry->name);
         }
         if (r >= 0) {
                 if (known == NULL)
@@ -375,7 +385,8 @@ int es_registry_manifest_head(struct es_registry *registry, const char *reposito
                               const char *reference, bool *found, struct es_manifest_info *info,
                               struct es_error *err)
 {
-        _cleanup_free_ char *what = es_asprintf("head manifest '%s:%s'", repository, reference);
+        _cleanup_free_ char *ref_text = describe_ref(repository, reference);
+        _cleanup_free_ char *what = es_asprintf("head manifest '%s'", ref_text);
         _cleanup_free_ char *accept = NULL, *url = NULL;
         struct es_http_response response = {0};
         struct call call = {.what = what, .repository = repository, .replayable = true};
@@ -406,7 +417,8 @@ int es_registry_manifest_get(struct es_registry *registry, const char *repositor
                              const char *reference, struct es_buf *body,
                              struct es_manifest_info *info, struct es_error *err)
 {
-        _cleanup_free_ char *what = es_asprintf("get manifest '%s:%s'", repository, reference);
+        _cleanup_free_ char *ref_text = describe_ref(repository, reference);
+        _cleanup_free_ char *what = es_asprintf("get manifest '%s'", ref_text);
         _cleanup_free_ char *accept = NULL, *url = NULL;
         struct es_http_response response = {0};
         struct call call = {.what = what, .repository = repository, .replayable = true};
@@ -445,7 +457,8 @@ int es_registry_manifest_put(struct es_registry *registry, const char *repositor
                              const char *reference, const char *media_type, const char *data,
                              size_t len, struct es_error *err)
 {
-        _cleanup_free_ char *what = es_asprintf("push manifest '%s:%s'", repository, reference);
+        _cleanup_free_ char *ref_text = describe_ref(repository, reference);
+        _cleanup_free_ char *what = es_asprintf("push manifest '%s'", ref_text);
         _cleanup_free_ char *content_type = NULL, *url = NULL;
         struct es_http_response response = {0};
         struct call call = {.what = what, .repository = repository, .replayable = true};

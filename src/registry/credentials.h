@@ -37,8 +37,9 @@ struct es_credential_provider {
 void es_credentials_release(struct es_credentials *credentials);
 
 /*
- * A provider reading Docker's config.json once, at creation. The returned
- * provider's ctx is owned; free it with es_docker_credentials_free().
+ * A provider reading Docker's config.json once, at creation. Credential
+ * helpers are asked once per registry, and again only with refresh set. The
+ * returned provider's ctx is owned; free it with es_docker_credentials_free().
  */
 int es_docker_credentials_new(struct es_credential_provider *out, struct es_error *err);
 void es_docker_credentials_free(struct es_credential_provider *provider);

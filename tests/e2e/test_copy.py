@@ -14,6 +14,8 @@ Every result is checked with skopeo or the registry API, never from the
 summary line alone.
 """
 
+import hashlib
+import json
 import os
 import re
 
@@ -355,6 +357,17 @@ INVALID_USAGE_CASES = {
     "platform-not-supported": lambda src, dst, repo: (
         ["copy", "--platform", "linux/amd64", f"{src}/fixtures/schema2:1", f"{dst}/{repo}:1"],
         r"linux/amd64"),
+    "insecure-registry-with-scheme": lambda src, dst, repo: (
+        ["copy", "--insecure-registry", f"http://{dst}", f"{src}/fixtures/schema2:1",
+         f"{dst}/{repo}:1"], re.escape(f"http://{dst}")),
+    "insecure-registry-bad-port": lambda src, dst, repo: (
+        ["copy", "--insecure-registry", "127.0.0.1:99999", f"{src}/fixtures/schema2:1",
+         f"{dst}/{repo}:1"], r"127\.0\.0\.1:99999"),
+    "ca-file-not-pem": lambda src, dst, repo: (
+        ["copy", "--ca-file", "/etc/hostname", f"{src}/fixtures/schema2:1", f"{dst}/{repo}:1"],
+        r"/etc/hostname.*PEM"),
+    "reference-with-scheme": lambda src, dst, repo: (
+        ["copy", f"http://{src}/fixtures/schema2:1", f"{dst}/{repo}:1"], r"drop the scheme"),
     "unknown-option": lambda src, dst, repo: (
         ["copy", "--no-such-option", f"{src}/fixtures/schema2:1", f"{dst}/{repo}:1"],
         r"--no-such-option"),
@@ -398,3 +411,74 @@ def test_copy_big_layer_in_bounded_memory(big_image, source, target, ecr_sync, s
         "HEAD", f"/v2/{repository}/blobs/{layer_digest}", expected=(200,))
     assert int(response.headers["Content-Length"]) == big_image.blob_sizes[layer_digest]
     assert result.peak_rss_kib < PEAK_RSS_LIMIT_KIB
+
+
+def test_retag_reads_manifest_from_target(images, source, target, ecr_sync, skopeo_raw,
+                                          unique_repository):
+    # The target repository already holds the image under another tag: the
+    # new tag is pushed from the target's copy, with no GET at the source.
+    image = images["multiarch"]
+    repository = unique_repository("retag")
+    ecr_sync("copy", image.reference(source.host), f"{target.host}/{repository}:1", check=True)
+    source_mark = source.mark()
+    target_mark = target.mark()
+
+    result = ecr_sync("copy", image.reference(source.host), f"{target.host}/{repository}:2",
+                      check=True)
+
+    summary = parse_summary(result.stdout)
+    assert summary["digest"] == image.digest
+    assert summary["blobs_copied"] == 0
+    assert summary["manifests_pushed"] == 1
+    assert source.count_requests("GET", r"/v2/.+", since=source_mark) == 0
+    assert target.count_requests("PUT", rf"/v2/{re.escape(repository)}/manifests/2",
+                                 since=target_mark) == 1
+    raw = skopeo_raw(f"{target.host}/{repository}:2")
+    assert "sha256:" + hashlib.sha256(raw).hexdigest() == image.digest
+
+
+def test_credential_helper_asked_once(images, source, basic_target, ecr_sync, skopeo_raw,
+                                      unique_repository, tmp_path):
+    # credHelpers names docker-credential-NAME on PATH; the helper gets the
+    # server on stdin and prints JSON. It must run once per registry and run.
+    image = images["multiarch"]
+    repository = unique_repository("helper")
+    helper_dir = tmp_path / "bin"
+    helper_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    helper = helper_dir / "docker-credential-e2e"
+    helper.write_text(
+        "#!/bin/sh\n"
+        f"read server; echo \"$1 $server\" >> {calls}\n"
+        f"printf '{{\"ServerURL\":\"%s\",\"Username\":\"{environment.TARGET_USER}\","
+        f"\"Secret\":\"{environment.TARGET_PASSWORD}\"}}' \"$server\"\n")
+    helper.chmod(0o755)
+    config_dir = tmp_path / "docker-helpers"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(json.dumps(
+        {"credHelpers": {basic_target.host: "e2e"}}))
+    path = f"{helper_dir}:{os.environ['PATH']}"
+
+    result = ecr_sync("copy", image.reference(source.host),
+                      f"{basic_target.host}/{repository}:1",
+                      env={"DOCKER_CONFIG": str(config_dir), "PATH": path}, check=True)
+
+    assert calls.read_text().splitlines() == [f"get {basic_target.host}"]
+    assert environment.TARGET_PASSWORD not in result.stdout + result.stderr
+    raw = skopeo_raw(f"{basic_target.host}/{repository}:1",
+                     creds=f"{environment.TARGET_USER}:{environment.TARGET_PASSWORD}")
+    assert "sha256:" + hashlib.sha256(raw).hexdigest() == image.digest
+
+
+def test_missing_credential_helper_named(images, source, basic_target, ecr_sync,
+                                         unique_repository, tmp_path):
+    config_dir = tmp_path / "docker-helpers"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(json.dumps(
+        {"credHelpers": {basic_target.host: "absent-e2e"}}))
+
+    result = ecr_sync("copy", images["schema2"].reference(source.host),
+                      f"{basic_target.host}/{unique_repository('no-helper')}:1",
+                      env={"DOCKER_CONFIG": str(config_dir)}, check=1)
+
+    assert "docker-credential-absent-e2e" in result.stderr

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The credential_process source: run the profile's command without a shell
+ * and read credentials from its standard output, as botocore's
+ * ProcessProvider does.
+ *
+ * The command line is split into words like Python's shlex.split() (POSIX
+ * mode, no comments) and started with posix_spawnp(), so PATH is searched.
+ * The child inherits standard input (a command may prompt on the terminal)
+ * and writes its standard output and standard error to pipes. Output:
+ *
+ *   {"Version": 1, "AccessKeyId": "...", "SecretAccessKey": "...",
+ *    "SessionToken": "...", "Expiration": "2024-05-01T12:00:00Z"}
+ *
+ * SessionToken and Expiration are optional; without Expiration the
+ * credentials never expire.
+ */
+#ifndef ES_AWS_PROCESS_H
+#define ES_AWS_PROCESS_H
+
+#include <stddef.h>
+
+#include "aws/sigv4.h"
+#include "base/buf.h"
+#include "base/error.h"
+
+/* Largest standard output accepted from a credential process. */
+#define ES_AWS_MAX_PROCESS_OUTPUT (64u * 1024)
+
+/* Seconds a credential process may run before it is killed. botocore has no limit. */
+#define ES_AWS_PROCESS_TIMEOUT_MS (60 * 1000)
+
+/*
+ * Split a command line into words as Python's shlex.split() does: blanks
+ * separate words; single quotes keep everything literally; in double quotes
+ * a backslash escapes only '"' and '\'; outside quotes a backslash escapes
+ * any character. Returns 0 with *out, a NULL-terminated array (free with
+ * es_aws_argv_free), and *count, or -ES_ERR_INVALID for an unclosed quote
+ * or a trailing backslash. The message does not quote the line, which may
+ * contain secrets. err may be NULL.
+ */
+int es_aws_shell_split(const char *line, char ***out, size_t *count, struct es_error *err)
+        __attribute__((warn_unused_result));
+
+void es_aws_argv_free(char **argv);
+
+/* What a finished process left. */
+struct es_aws_process_result {
+        struct es_buf output;    /* standard output, at most max_output bytes */
+        char *error_line;        /* first non-empty line of standard error, or NULL */
+        int exit_status;         /* exit code, or 128 + signal number */
+};
+
+void es_aws_process_result_release(struct es_aws_process_result *result);
+
+/*
+ * Run argv[0] (searched in PATH) with argv and wait for it to exit, at most
+ * timeout_ms milliseconds; then kill it with SIGKILL. Returns 0 with *result
+ * whatever the exit status, -ES_ERR_NOT_FOUND or -ES_ERR_IO when it cannot be
+ * started, -ES_ERR_TRANSIENT when it timed out, -ES_ERR_PROTOCOL when its
+ * output exceeded max_output bytes. Thread-safe.
+ */
+int es_aws_process_run(char *const argv[], int timeout_ms, size_t max_output,
+                       struct es_aws_process_result *result, struct es_error *err)
+        __attribute__((warn_unused_result));
+
+/*
+ * Run a credential_process command line and parse its output. Returns 0 and
+ * *out (release with es_aws_credentials_release), or an error naming the
+ * program (never its arguments, which may hold secrets): -ES_ERR_INVALID for
+ * a bad command line, -ES_ERR_AUTH for a non-zero exit (with the first line
+ * of its standard error), -ES_ERR_PROTOCOL for bad output, or the errors of
+ * es_aws_process_run().
+ */
+int es_aws_process_credentials(const char *command, int timeout_ms,
+                               struct es_aws_credentials *out, struct es_error *err)
+        __attribute__((warn_unused_result));
+
+#endif
