@@ -128,7 +128,7 @@ static int decode_token(const char *encoded, struct es_ecr_token *out, struct es
                 n--;
         decoded[n] = '\0';
         colon = strchr((char *)decoded, ':');
-        if (colon == NULL || memchr(decoded, '\0', (size_t)n) != (void *)(decoded + n)) {
+        if (colon == NULL || memchr(decoded, 0, (size_t)n) != NULL) {
                 explicit_bzero(decoded, (size_t)n);
                 free(decoded);
                 return es_error_set(err, ES_ERR_PROTOCOL,

@@ -19,6 +19,7 @@ struct es_ecr_auth {
         pthread_mutex_t lock; /* guards token; held during GetAuthorizationToken */
         struct es_ecr_token token;
         bool have_token;
+        time_t refresh_at; /* when the cached token is replaced */
 };
 
 /* Return a usable token under the lock, fetching one when needed. */
@@ -26,8 +27,9 @@ static int ensure_token(struct es_ecr_auth *auth, bool refresh, struct es_error 
 {
         int r;
 
-        if (auth->have_token && !refresh &&
-            time(NULL) < auth->token.expires_at - ES_ECR_TOKEN_REFRESH_MARGIN)
+        time_t now = time(NULL), margin;
+
+        if (auth->have_token && !refresh && now < auth->refresh_at)
                 return 0;
 
         es_ecr_token_release(&auth->token);
@@ -36,6 +38,11 @@ static int ensure_token(struct es_ecr_auth *auth, bool refresh, struct es_error 
         if (r < 0)
                 return es_error_prefix(err, "get ECR registry credentials");
         auth->have_token = true;
+        /* Half the lifetime for tokens shorter than an hour, so they are reused at all. */
+        margin = (auth->token.expires_at - now) / 2;
+        if (margin > ES_ECR_TOKEN_REFRESH_MARGIN)
+                margin = ES_ECR_TOKEN_REFRESH_MARGIN;
+        auth->refresh_at = auth->token.expires_at - margin;
         es_log_debug("ecr: new registry token for '%s', expires at %lld",
                      auth->registry_id ? auth->registry_id : "(own account)",
                      (long long)auth->token.expires_at);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Registry credentials for ECR from GetAuthorizationToken, as a registry
- * credential provider. Tokens are cached until shortly before expiresAt
- * (12 hours after issue) and fetched again when the registry refuses one.
+ * credential provider. Tokens are cached until 30 minutes before expiresAt
+ * (12 hours after issue; half the lifetime for tokens shorter than an hour)
+ * and fetched again when the registry refuses one.
  * The token's proxyEndpoint tells where registry traffic goes.
  */
 #ifndef ES_AWS_ECR_AUTH_H
@@ -12,7 +13,7 @@
 #include "base/error.h"
 #include "registry/credentials.h"
 
-/* Minutes before expiresAt at which a cached token is replaced. */
+/* Seconds before expiresAt at which a cached token is replaced. */
 #define ES_ECR_TOKEN_REFRESH_MARGIN (30 * 60)
 
 struct es_ecr_auth;

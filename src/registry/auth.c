@@ -398,11 +398,9 @@ int es_auth_challenge(struct es_auth *auth, const char *www_authenticate, const 
                 }
         } else if (basic) {
                 if (sent_credentials && auth->scheme == SCHEME_BASIC) {
+                        /* The password may have expired (ECR's last 12 hours): the next
+                         * request asks the provider for new credentials. */
                         auth->refresh_credentials = true;
-                        r = es_error_set(err, ES_ERR_AUTH,
-                                         "'%s' refused the credentials (HTTP 401); check them in "
-                                         "the Docker config",
-                                         auth->registry);
                 } else {
                         struct es_credentials credentials = {0};
                         bool found = false;

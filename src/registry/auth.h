@@ -41,9 +41,10 @@ int es_auth_header(struct es_auth *auth, const char *scope, char **out, struct e
  * Learn from a 401 response: www_authenticate is its joined WWW-Authenticate
  * value (NULL when absent), scope what the request needed, sent_credentials
  * whether the request carried an Authorization header. Drops the cached
- * token for scope. Returns 0 when the caller should retry once with a new
+ * token for scope; after refused Basic credentials, the provider is asked
+ * for new ones. Returns 0 when the caller should retry once with a new
  * es_auth_header(), or ES_ERR_AUTH when retrying cannot help: no usable
- * challenge, Basic auth without credentials, or Basic credentials refused.
+ * challenge, or Basic auth without credentials.
  */
 int es_auth_challenge(struct es_auth *auth, const char *www_authenticate, const char *scope,
                       bool sent_credentials, struct es_error *err);

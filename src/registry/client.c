@@ -341,6 +341,15 @@ static int call_perform(struct es_registry *registry, struct call *call,
                         continue;
                 }
 
+                if (response->status == 401 && answered_challenge && authorization != NULL) {
+                        /* Fresh credentials were refused too. */
+                        r = status_error(call, response, err);
+                        es_http_response_release(response);
+                        return es_error_prefix(err, "'%s' refused the credentials; check them "
+                                                    "in the Docker config or credential helper",
+                                               registry->name);
+                }
+
                 if ((response->status >= 500 || response->status == 429) && can_replay(call) &&
                     attempt + 1 < MAX_ATTEMPTS) {
                         long wait = backoff_ms(attempt, response);

@@ -211,3 +211,39 @@ def measurement():
         print(line)
         _summary_lines.append(line)
     return record
+
+
+@pytest.fixture(scope="session")
+def ecr_emulator(log_dir):
+    """The ECR emulator (control plane, data plane and backing registry) for ecr-sync runs."""
+    from harness.ecr import Emulator
+
+    with Emulator(log_dir, name="ecr-target") as started:
+        yield started
+
+
+@pytest.fixture
+def aws_environment(ecr_emulator, tmp_path):
+    """Return a function building the AWS variables for an ecr-sync run against the emulator.
+
+    HOME and the AWS config files point at empty files in tmp_path, so the
+    machine's own AWS set-up is never read; instance metadata is disabled.
+    """
+    home = tmp_path / "aws-home"
+    home.mkdir()
+    (home / "config").write_text("")
+    (home / "credentials").write_text("")
+
+    def build(credentials=None, **overrides):
+        variables = ecr_emulator.aws_environment(credentials)
+        variables.update({
+            "HOME": str(home),
+            "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            "AWS_ENDPOINT_URL_ECR": ecr_emulator.api_url,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        })
+        variables.update(overrides)
+        return variables
+
+    return build

@@ -482,3 +482,38 @@ def test_missing_credential_helper_named(images, source, basic_target, ecr_sync,
                       env={"DOCKER_CONFIG": str(config_dir)}, check=1)
 
     assert "docker-credential-absent-e2e" in result.stderr
+
+
+def test_refused_credentials_fetched_again(images, source, basic_target, ecr_sync, skopeo_raw,
+                                           unique_repository, tmp_path):
+    # Registry passwords expire (ECR's after 12 hours): on a 401 the provider
+    # is asked again. The helper answers with a wrong password first.
+    image = images["schema2"]
+    repository = unique_repository("refresh")
+    helper_dir = tmp_path / "bin"
+    helper_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    helper = helper_dir / "docker-credential-e2e-expiring"
+    helper.write_text(
+        "#!/bin/sh\n"
+        "read server\n"
+        f"echo call >> {calls}\n"
+        f"if [ $(wc -l < {calls}) -eq 1 ]; then password=expired; "
+        f"else password='{environment.TARGET_PASSWORD}'; fi\n"
+        f"printf '{{\"Username\":\"{environment.TARGET_USER}\",\"Secret\":\"%s\"}}' "
+        "\"$password\"\n")
+    helper.chmod(0o755)
+    config_dir = tmp_path / "docker-helpers"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text(json.dumps(
+        {"credHelpers": {basic_target.host: "e2e-expiring"}}))
+
+    ecr_sync("copy", image.reference(source.host), f"{basic_target.host}/{repository}:1",
+             env={"DOCKER_CONFIG": str(config_dir),
+                  "PATH": f"{helper_dir}:{os.environ['PATH']}"},
+             check=True)
+
+    assert len(calls.read_text().splitlines()) == 2
+    raw = skopeo_raw(f"{basic_target.host}/{repository}:1",
+                     creds=f"{environment.TARGET_USER}:{environment.TARGET_PASSWORD}")
+    assert "sha256:" + hashlib.sha256(raw).hexdigest() == image.digest
