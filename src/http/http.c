@@ -307,7 +307,12 @@ static void configure(struct es_http *http, CURL *curl, const struct es_http_req
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+        if (request->connect_timeout_ms > 0)
+                curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, request->connect_timeout_ms);
+        else
+                curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+        if (request->timeout_ms > 0)
+                curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, request->timeout_ms);
         curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_LIMIT);
         curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, LOW_SPEED_TIME);
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
