@@ -13,7 +13,8 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "copy/copy.h"
-#include "cli/registries.h"
+#include "copy/platform.h"
+#include "sync/registries.h"
 #include "registry/client.h"
 #include "registry/reference.h"
 
@@ -38,7 +39,9 @@ static const char copy_usage[] =
         "                             plain HTTP without it)\n"
         "  --ca-file FILE             trust the CA certificates in FILE (PEM); default:\n"
         "                             SSL_CERT_FILE, else the system's CAs\n"
-        "  --platform OS/ARCH[/VARIANT]  not supported yet\n"
+        "  --platform OS/ARCH[/VARIANT]  copy only this platform of a multi-arch index\n"
+        "                             (repeatable); the target gets a new index listing\n"
+        "                             the selected platforms and their attestations\n"
         "  --log-format text|json, -v/--verbose, -q/--quiet, --help\n"
         "\n"
         "Registry credentials come from Docker's config.json ($DOCKER_CONFIG or\n"
@@ -67,26 +70,9 @@ struct copy_args {
         const char *ca_file;
         const char *source;
         const char *dest;
+        struct es_platform_spec *platforms; /* owned */
+        size_t n_platforms;
 };
-
-static bool platform_is_valid(const char *text)
-{
-        size_t parts = 1;
-
-        if (*text == '\0' || *text == '/')
-                return false;
-        for (const char *p = text; *p; p++) {
-                if (*p == '/') {
-                        if (p[1] == '\0' || p[1] == '/')
-                                return false;
-                        parts++;
-                } else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-                             *p == '-' || *p == '.')) {
-                        return false;
-                }
-        }
-        return parts == 2 || parts == 3;
-}
 
 static int parse_jobs(const char *text, int *out)
 {
@@ -120,6 +106,7 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
         args->jobs = DEFAULT_JOBS;
         args->create_repository = true;
         args->insecure = es_calloc((size_t)argc, sizeof(*args->insecure));
+        args->platforms = es_calloc((size_t)argc, sizeof(*args->platforms));
         opterr = 0;
         while ((opt = getopt_long(argc, argv, "h" ES_COMMON_SHORT_OPTIONS, options, NULL)) != -1) {
                 switch (opt) {
@@ -147,16 +134,19 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                                 return ES_EXIT_USAGE;
                         args->ca_file = optarg;
                         break;
-                case OPT_PLATFORM:
-                        if (!platform_is_valid(optarg))
-                                return es_cli_usage_error(
-                                        "copy ", "invalid --platform '%s': expected OS/ARCH or "
-                                                 "OS/ARCH/VARIANT, such as linux/arm64/v8",
-                                        optarg);
-                        return es_cli_usage_error(
-                                "copy ", "--platform '%s' is not supported yet: copy the whole "
-                                         "image without --platform",
-                                optarg);
+                case OPT_PLATFORM: {
+                        struct es_error err = ES_ERROR_INIT;
+
+                        if (es_platform_spec_parse(optarg, &args->platforms[args->n_platforms],
+                                                   &err) < 0) {
+                                es_cli_usage_error("copy ", "--platform: %s",
+                                                   es_error_message(&err));
+                                es_error_release(&err);
+                                return ES_EXIT_USAGE;
+                        }
+                        args->n_platforms++;
+                        break;
+                }
                 case ES_OPT_HELP:
                 case 'h':
                         fputs(copy_usage, stdout);
@@ -255,7 +245,7 @@ static double elapsed_since(const struct timespec *start)
 static int run_copy(const struct copy_args *args, const struct es_reference *source,
                     const struct es_reference *target, struct es_error *err)
 {
-        struct es_cli_registries_options registries_options = {
+        struct es_registries_options registries_options = {
                 .ca_file = args->ca_file ? args->ca_file : getenv("SSL_CERT_FILE"),
                 .insecure = args->insecure,
                 .n_insecure = args->n_insecure,
@@ -264,25 +254,27 @@ static int run_copy(const struct copy_args *args, const struct es_reference *sou
                 .jobs = args->jobs,
                 .include_foreign_layers = args->include_foreign,
                 .on_event = log_event,
+                .platforms = args->platforms,
+                .n_platforms = args->n_platforms,
         };
         _cleanup_free_ char *source_text = es_reference_format(source);
         _cleanup_free_ char *target_text = es_reference_format(target);
         struct es_registry *src = NULL, *dst = NULL;
-        struct es_cli_registries registries;
+        struct es_registries registries;
         struct es_copy_stats stats;
         struct timespec start;
         bool created = false;
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &start);
-        r = es_cli_registries_init(&registries, &registries_options, err);
+        r = es_registries_init(&registries, &registries_options, err);
         if (r < 0)
                 return ES_EXIT_USAGE;
 
         es_log_info("copying %s to %s", source_text, target_text);
-        if ((r = es_cli_registries_open(&registries, source, false, &src, err)) < 0 ||
-            (r = es_cli_registries_open(&registries, target, true, &dst, err)) < 0 ||
-            (r = es_cli_registries_ensure_repository(&registries, target, args->create_repository,
+        if ((r = es_registries_open(&registries, source, false, &src, err)) < 0 ||
+            (r = es_registries_open(&registries, target, true, &dst, err)) < 0 ||
+            (r = es_registries_ensure_repository(&registries, target, args->create_repository,
                                                      &created, err)) < 0)
                 goto done;
         if (created)
@@ -294,6 +286,10 @@ static int run_copy(const struct copy_args *args, const struct es_reference *sou
         if (stats.up_to_date)
                 es_log_info("%s already has %s", target_text, stats.digest);
 
+        if (stats.source_digest[0])
+                es_log_info("the target index lists %zu selected platform%s; upstream %s",
+                            args->n_platforms, args->n_platforms == 1 ? "" : "s",
+                            stats.source_digest);
         printf("copied %s -> %s digest=%s manifests_pushed=%u manifests_skipped=%u "
                "blobs_copied=%u blobs_mounted=%u blobs_skipped=%u blobs_foreign=%u bytes=%llu "
                "seconds=%.2f\n",
@@ -307,7 +303,7 @@ done:
                 es_error_prefix(err, "copy '%s' to '%s'", source_text, target_text);
         es_registry_free(src);
         es_registry_free(dst);
-        es_cli_registries_release(&registries);
+        es_registries_release(&registries);
         return r < 0 ? ES_EXIT_FAILED : ES_EXIT_OK;
 }
 
@@ -347,5 +343,8 @@ done:
         es_reference_release(&target);
         es_error_release(&err);
         free(args.insecure);
+        for (size_t i = 0; i < args.n_platforms; i++)
+                es_platform_spec_release(&args.platforms[i]);
+        free(args.platforms);
         return status;
 }

@@ -11,6 +11,7 @@
 #include "base/cleanup.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "copy/blob_index.h"
 #include "copy/pipe.h"
 #include "registry/digest.h"
 
@@ -162,34 +163,59 @@ static void emit_retry(const struct es_blob_job *job, const struct es_error *err
                 job->options->on_event(&event, job->options->event_ctx);
 }
 
-static int transfer_once(const struct es_blob_job *job, enum es_blob_outcome *outcome,
-                         struct es_error *err)
+/* Open an upload session, or mount the blob from mount_from when that is set. */
+static int upload_or_mount(const struct es_blob_job *job, const char *mount_from,
+                           enum es_blob_outcome *outcome, struct es_error *err)
 {
-        const char *digest = job->descriptor->digest;
         char *location = NULL;
-        bool found = false, mounted = false;
+        bool mounted = false;
         int r;
 
-        r = es_registry_blob_head(job->dst, job->dst_repository, digest, &found, err);
-        if (r < 0)
-                return r;
-        if (found) {
-                *outcome = ES_BLOB_EXISTS;
-                return 0;
-        }
-
-        r = es_registry_upload_start(job->dst, job->dst_repository, digest, job->mount_from,
-                                     &mounted, &location, err);
+        r = es_registry_upload_start(job->dst, job->dst_repository, job->descriptor->digest,
+                                     mount_from, &mounted, &location, err);
         if (r < 0)
                 return r;
         if (mounted) {
                 *outcome = ES_BLOB_MOUNTED;
                 return 0;
         }
-
         r = stream_copy(job, location, err);
         if (r >= 0)
                 *outcome = ES_BLOB_COPIED;
+        return r;
+}
+
+static int transfer_once(const struct es_blob_job *job, enum es_blob_outcome *outcome,
+                         struct es_error *err)
+{
+        struct es_blob_index *index = job->options ? job->options->blob_index : NULL;
+        const char *registry = es_registry_name(job->dst);
+        const char *digest = job->descriptor->digest;
+        _cleanup_free_ char *from = NULL;
+        bool found = false;
+        int r;
+
+        r = es_registry_blob_head(job->dst, job->dst_repository, digest, &found, err);
+        if (r < 0)
+                return r;
+        if (found) {
+                if (index)
+                        es_blob_index_add(index, registry, digest, job->dst_repository);
+                *outcome = ES_BLOB_EXISTS;
+                return 0;
+        }
+        if (index == NULL)
+                return upload_or_mount(job, job->mount_from, outcome, err);
+
+        /* Another copy of this run may hold or be transferring the blob: wait, then mount. */
+        if (es_blob_index_claim(index, registry, digest, &from) == ES_BLOB_CLAIM_MOUNT &&
+            strcmp(from, job->dst_repository) != 0)
+                return upload_or_mount(job, from, outcome, err);
+        if (from != NULL)
+                return upload_or_mount(job, job->mount_from, outcome, err);
+
+        r = upload_or_mount(job, job->mount_from, outcome, err);
+        es_blob_index_done(index, registry, digest, job->dst_repository, r >= 0);
         return r;
 }
 

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "copy/blob.h"
 #include "copy/graph.h"
+#include "copy/platform.h"
 
 /* Blob work shared by the worker threads. */
 struct blob_queue {
@@ -267,9 +268,37 @@ struct precheck {
         bool dst_has_digest; /* the target repository holds the manifest under another tag */
 };
 
+/* A platform-filtered index at the target records the upstream digest it was made from. */
+static int filtered_from(struct es_registry *dst, const struct es_reference *target,
+                         const char *source_digest, bool *same, struct es_error *err)
+{
+        struct es_buf body = ES_BUF_INIT(ES_MAX_MANIFEST_SIZE);
+        struct es_manifest_info info = {0};
+        _cleanup_free_ char *recorded = NULL, *platforms = NULL;
+        int r;
+
+        *same = false;
+        r = es_registry_manifest_get(dst, target->repository, es_reference_manifest_ref(target),
+                                     &body, &info, err);
+        es_manifest_info_release(&info);
+        if (r >= 0)
+                r = es_platform_recorded_source(body.data ? body.data : "", body.len, &recorded,
+                                                &platforms, err);
+        /* Anything unreadable is simply not a match: the copy then runs. */
+        if (r < 0) {
+                es_error_release(err);
+                r = 0;
+        }
+        if (recorded)
+                *same = strcmp(recorded, source_digest) == 0;
+        es_buf_release(&body);
+        return r;
+}
+
 static int precheck(struct es_registry *src, const struct es_reference *source,
                     struct es_registry *dst, const struct es_reference *target,
-                    struct precheck *out, struct es_error *err)
+                    const struct es_copy_options *options, struct precheck *out,
+                    struct es_error *err)
 {
         struct es_manifest_info src_info = {0}, dst_info = {0};
         bool src_found = false, dst_found = false;
@@ -291,6 +320,10 @@ static int precheck(struct es_registry *src, const struct es_reference *source,
                 goto done;
         if (dst_found && dst_info.digest && strcmp(dst_info.digest, out->digest) == 0) {
                 out->up_to_date = true;
+                goto done;
+        }
+        if (dst_found && options->n_platforms > 0) {
+                r = filtered_from(dst, target, out->digest, &out->up_to_date, err);
                 goto done;
         }
         if (target->digest == NULL) {
@@ -338,7 +371,7 @@ int es_copy_image(struct es_registry *src, const struct es_reference *source,
         int r;
 
         memset(stats, 0, sizeof(*stats));
-        r = precheck(src, source, dst, target, &known, err);
+        r = precheck(src, source, dst, target, options, &known, err);
         if (r < 0)
                 return r;
         snprintf(stats->digest, sizeof(stats->digest), "%s", known.digest);
@@ -347,15 +380,18 @@ int es_copy_image(struct es_registry *src, const struct es_reference *source,
                 stats->manifests_skipped = 1;
                 return 0;
         }
-        if (known.dst_has_digest)
+        if (known.dst_has_digest && options->n_platforms == 0)
                 return retag(dst, target, known.digest, options, stats, err);
 
-        r = es_graph_fetch(src, source->repository, es_reference_manifest_ref(source), &graph,
-                           err);
+        r = es_graph_fetch_platforms(src, source->repository, es_reference_manifest_ref(source),
+                                     options->platforms, options->n_platforms, &graph, err);
         if (r < 0)
                 return r;
         root = es_graph_root(&graph);
         snprintf(stats->digest, sizeof(stats->digest), "%s", root->digest);
+        if (graph.filtered)
+                snprintf(stats->source_digest, sizeof(stats->source_digest), "%s",
+                         graph.source_digest);
         if (target->digest && strcmp(target->digest, root->digest) != 0) {
                 r = es_error_set(err, ES_ERR_INVALID,
                                  "the target digest '%s' differs from the source's '%s'",

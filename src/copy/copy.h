@@ -21,6 +21,9 @@
 #include "registry/digest.h"
 #include "registry/reference.h"
 
+struct es_blob_index;
+struct es_platform_spec;
+
 enum es_copy_event_type {
         ES_COPY_BLOB_COPIED,        /* streamed and committed */
         ES_COPY_BLOB_MOUNTED,       /* mounted from another repository of the target */
@@ -48,10 +51,15 @@ struct es_copy_options {
         bool include_foreign_layers; /* copy foreign and non-distributable layers too */
         es_copy_event_fn on_event;   /* may be NULL */
         void *event_ctx;
+        struct es_blob_index *blob_index; /* blobs known across a run; may be NULL */
+        const struct es_platform_spec *platforms; /* copy only these; NULL: the whole index */
+        size_t n_platforms;
 };
 
 struct es_copy_stats {
-        char digest[ES_DIGEST_SHA256_LENGTH]; /* the copied top-level manifest */
+        char digest[ES_DIGEST_SHA256_LENGTH]; /* the top-level manifest pushed (or found) */
+        /* With platforms: the upstream index the pushed one was made from; else "". */
+        char source_digest[ES_DIGEST_SHA256_LENGTH];
         unsigned manifests_pushed;
         unsigned manifests_skipped;
         unsigned blobs_copied;

@@ -24,7 +24,12 @@ struct es_graph_node {
 struct es_graph {
         struct es_graph_node *nodes; /* children before their index; the root is last */
         size_t n_nodes;
+        /* With platforms: the upstream root's digest, which the pushed root differs from. */
+        char source_digest[ES_DIGEST_SHA256_LENGTH];
+        bool filtered; /* the root is a new index listing the selected platforms only */
 };
+
+struct es_platform_spec;
 
 /*
  * Fetch reference (a tag or digest) of repository and every manifest it
@@ -35,6 +40,18 @@ struct es_graph {
  */
 int es_graph_fetch(struct es_registry *src, const char *repository, const char *reference,
                    struct es_graph *graph, struct es_error *err);
+
+/*
+ * As es_graph_fetch(), keeping only the platforms in specs: when the root is
+ * an index, only matching children (and the attestations that refer to
+ * them) are fetched, and the root becomes a new OCI index listing just them,
+ * recording the upstream digest (see copy/platform.h). A root that is a
+ * single image is kept when its config's platform matches, and is
+ * ES_ERR_NOT_FOUND otherwise. With n_specs 0 this is es_graph_fetch().
+ */
+int es_graph_fetch_platforms(struct es_registry *src, const char *repository,
+                             const char *reference, const struct es_platform_spec *specs,
+                             size_t n_specs, struct es_graph *graph, struct es_error *err);
 
 /*
  * Fetch only the manifest digest names, verified against it, as a graph of

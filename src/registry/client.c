@@ -15,6 +15,7 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "registry/auth.h"
+#include "registry/link.h"
 #include "registry/manifest.h"
 #include "registry/reference.h"
 #include "registry/url.h"
@@ -34,6 +35,8 @@ struct es_registry {
         char *api_host;
         bool push;
         bool insecure;
+        struct es_rate_limit *rate_limit; /* shared; may be NULL */
+        struct es_registry_counters counters; /* updated atomically */
 
         pthread_mutex_t lock; /* guards base_url */
         char *base_url;       /* "https://host:port", set by the first ping */
@@ -53,6 +56,7 @@ struct es_registry *es_registry_new(struct es_http *http, const struct es_regist
         registry->api_host = es_strdup(options->api_host ? options->api_host : options->registry);
         registry->push = options->push;
         registry->insecure = options->insecure;
+        registry->rate_limit = options->rate_limit;
         registry->auth = es_auth_new(http, &auth_options);
         pthread_mutex_init(&registry->lock, NULL);
         return registry;
@@ -73,6 +77,29 @@ void es_registry_free(struct es_registry *registry)
 const char *es_registry_name(const struct es_registry *registry)
 {
         return registry->name;
+}
+
+static void count(unsigned long *counter)
+{
+        __atomic_add_fetch(counter, 1, __ATOMIC_RELAXED);
+}
+
+void es_registry_counters(struct es_registry *registry, struct es_registry_counters *out)
+{
+        out->requests = __atomic_load_n(&registry->counters.requests, __ATOMIC_RELAXED);
+        out->manifest_gets = __atomic_load_n(&registry->counters.manifest_gets, __ATOMIC_RELAXED);
+        out->manifest_heads =
+                __atomic_load_n(&registry->counters.manifest_heads, __ATOMIC_RELAXED);
+        out->blob_gets = __atomic_load_n(&registry->counters.blob_gets, __ATOMIC_RELAXED);
+}
+
+static void note_rate_limit(struct es_registry *registry, const struct es_http_response *response)
+{
+        if (registry->rate_limit == NULL)
+                return;
+        es_rate_limit_update(registry->rate_limit,
+                             es_http_response_header(response, "ratelimit-limit"),
+                             es_http_response_header(response, "ratelimit-remaining"));
 }
 
 void es_manifest_info_release(struct es_manifest_info *info)
@@ -102,19 +129,29 @@ static void sleep_ms(long ms)
         nanosleep(&ts, NULL);
 }
 
+/* Retry-After in seconds (delay-seconds form only), or -1 when absent or unreadable. */
+static long retry_after_seconds(const struct es_http_response *response)
+{
+        const char *value = response ? es_http_response_header(response, "Retry-After") : NULL;
+        char *end;
+        long seconds;
+
+        if (value == NULL)
+                return -1;
+        seconds = strtol(value, &end, 10);
+        if (end == value || *end != '\0' || seconds < 0)
+                return -1;
+        return seconds;
+}
+
 /* Exponential backoff with jitter, or Retry-After when the server sent one. */
 static long backoff_ms(int attempt, const struct es_http_response *response)
 {
-        const char *retry_after = response ? es_http_response_header(response, "Retry-After") : NULL;
+        long retry_after = retry_after_seconds(response);
         long base = BACKOFF_FIRST_MS << attempt;
 
-        if (retry_after != NULL) {
-                char *end;
-                long seconds = strtol(retry_after, &end, 10);
-
-                if (end != retry_after && *end == '\0' && seconds >= 0)
-                        return (seconds > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : seconds) * 1000;
-        }
+        if (retry_after >= 0)
+                return retry_after * 1000;
         if (base > BACKOFF_MAX_MS)
                 base = BACKOFF_MAX_MS;
         return base / 2 + (long)(random() % (base + 1));
@@ -309,6 +346,7 @@ static int call_perform(struct es_registry *registry, struct call *call,
                 call->request.n_headers = n;
                 call->request.insecure_tls = registry->insecure;
 
+                count(&registry->counters.requests);
                 r = es_http_perform(registry->http, &call->request, response, err);
                 if (authorization)
                         explicit_bzero(authorization, strlen(authorization));
@@ -349,6 +387,11 @@ static int call_perform(struct es_registry *registry, struct call *call,
                                                     "in the Docker config or credential helper",
                                                registry->name);
                 }
+
+                /* A rate limit that lifts only after RETRY_AFTER_MAX_S is not waited out:
+                 * the caller defers the work instead. */
+                if (response->status == 429 && retry_after_seconds(response) > RETRY_AFTER_MAX_S)
+                        return 0;
 
                 if ((response->status >= 500 || response->status == 429) && can_replay(call) &&
                     attempt + 1 < MAX_ATTEMPTS) {
@@ -409,9 +452,11 @@ int es_registry_manifest_head(struct es_registry *registry, const char *reposito
         call.request = (struct es_http_request){.method = "HEAD", .url = url};
         call.headers[call.n_headers++] = accept;
 
+        count(&registry->counters.manifest_heads);
         r = call_perform(registry, &call, &response, err);
         if (r < 0)
                 return r;
+        note_rate_limit(registry, &response);
         if (response.status == 200) {
                 *found = true;
                 info_from_response(&response, info);
@@ -444,9 +489,11 @@ int es_registry_manifest_get(struct es_registry *registry, const char *repositor
         };
         call.headers[call.n_headers++] = accept;
 
+        count(&registry->counters.manifest_gets);
         r = call_perform(registry, &call, &response, err);
         if (r < 0)
                 return r;
+        note_rate_limit(registry, &response);
         if (response.status != 200) {
                 r = status_error(&call, &response, err);
         } else if (response.body_truncated) {
@@ -565,6 +612,7 @@ int es_registry_blob_get(struct es_registry *registry, const char *repository,
                 .write_ctx = &sink,
                 .follow_redirects = true,
         };
+        count(&registry->counters.blob_gets);
 
         /* NOTE: a failure after the first byte is not replayed here; the copy engine retries
          * the whole blob. Resuming with Range is not implemented yet. */
@@ -740,4 +788,108 @@ void es_registry_upload_cancel(struct es_registry *registry, const char *reposit
         else
                 es_log_debug("registry: %s", es_error_message(&err));
         es_error_release(&err);
+}
+
+/* Largest number of tags asked for per page; ECR rejects more than 1000. */
+#define TAG_PAGE_SIZE 1000
+/* Pages followed before a tag list is taken to be endless. */
+#define MAX_TAG_PAGES 10000
+
+static int report_tags(const struct es_buf *body, const char *what, es_registry_tag_fn fn,
+                       void *ctx, struct es_error *err)
+{
+        json_t *root = json_loadb(body->data ? body->data : "", body->len, 0, NULL);
+        json_t *tags = json_object_get(root, "tags"), *tag;
+        size_t i;
+        int r = 0;
+
+        if (!json_is_object(root) || (!json_is_array(tags) && !json_is_null(tags) && tags)) {
+                json_decref(root);
+                return es_error_set(err, ES_ERR_PROTOCOL, "%s: the response is not a tag list",
+                                    what);
+        }
+        json_array_foreach(tags, i, tag) {
+                const char *name = json_string_value(tag);
+
+                if (name == NULL || !es_tag_is_valid(name)) {
+                        r = es_error_set(err, ES_ERR_PROTOCOL, "%s: invalid tag in the list",
+                                         what);
+                        break;
+                }
+                if ((r = fn(name, ctx)) < 0)
+                        break;
+        }
+        json_decref(root);
+        return r;
+}
+
+int es_registry_list_tags(struct es_registry *registry, const char *repository,
+                          es_registry_tag_fn fn, void *ctx, struct es_error *err)
+{
+        _cleanup_free_ char *what = es_asprintf("list tags of '%s'", repository);
+        _cleanup_free_ char *url = NULL, *previous = NULL;
+        int r;
+
+        if ((r = es_registry_ping(registry, err)) < 0)
+                return es_error_prefix(err, "%s", what);
+        url = api_url(registry, "/v2/%s/tags/list?n=%d", repository, TAG_PAGE_SIZE);
+
+        for (int page = 0; page < MAX_TAG_PAGES; page++) {
+                struct es_http_response response = {0};
+                struct call call = {.what = what, .repository = repository, .replayable = true};
+                const char *link;
+                char *next = NULL;
+
+                call.request = (struct es_http_request){
+                        .method = "GET",
+                        .url = url,
+                        .max_body = ES_MAX_TAG_PAGE,
+                };
+                r = call_perform(registry, &call, &response, err);
+                if (r < 0)
+                        return r;
+                if (response.status == 404 && page == 0) {
+                        /* A repository that does not exist yet has no tags. */
+                        es_http_response_release(&response);
+                        return 0;
+                }
+                if (response.status != 200)
+                        r = status_error(&call, &response, err);
+                else if (response.body_truncated)
+                        r = es_error_set(err, ES_ERR_PROTOCOL,
+                                         "%s: a page is larger than %u bytes", what,
+                                         ES_MAX_TAG_PAGE);
+                else
+                        r = report_tags(&response.body, what, fn, ctx, err);
+
+                link = es_http_response_header(&response, "Link");
+                if (r >= 0 && link) {
+                        _cleanup_free_ char *target = NULL;
+
+                        r = es_link_find_next(link, &target, err);
+                        if (r >= 0 && target)
+                                r = es_url_resolve(url, target, &next, err);
+                        if (r < 0)
+                                es_error_prefix(err, "%s: invalid Link header", what);
+                        else if (next && !es_url_same_origin(url, next))
+                                r = es_error_set(err, ES_ERR_PROTOCOL,
+                                                 "%s: the next page is on another host", what);
+                }
+                es_http_response_release(&response);
+                if (r < 0) {
+                        free(next);
+                        return r;
+                }
+                if (next == NULL)
+                        return 0;
+                if (previous && strcmp(previous, next) == 0) {
+                        free(next);
+                        return es_error_set(err, ES_ERR_PROTOCOL,
+                                            "%s: the next page is the same page again", what);
+                }
+                free(previous);
+                previous = url;
+                url = next;
+        }
+        return es_error_set(err, ES_ERR_PROTOCOL, "%s: more than %d pages", what, MAX_TAG_PAGES);
 }

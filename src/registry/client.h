@@ -20,6 +20,7 @@
 #include "base/error.h"
 #include "http/http.h"
 #include "registry/credentials.h"
+#include "registry/ratelimit.h"
 
 struct es_registry;
 
@@ -29,6 +30,15 @@ struct es_registry_options {
         bool push;            /* ask for push as well as pull */
         bool insecure;        /* accept plain HTTP and unverifiable certificates */
         const struct es_credential_provider *credentials; /* may be NULL; must outlive */
+        struct es_rate_limit *rate_limit; /* shared limit state to update; may be NULL */
+};
+
+/* Requests this client sent, for reports. */
+struct es_registry_counters {
+        unsigned long requests;       /* every HTTP request, retries and token requests excluded */
+        unsigned long manifest_gets;  /* counted as pulls by Docker Hub */
+        unsigned long manifest_heads; /* not counted as pulls */
+        unsigned long blob_gets;
 };
 
 /*
@@ -40,6 +50,19 @@ void es_registry_free(struct es_registry *registry);
 
 /* The registry name given at creation. */
 const char *es_registry_name(const struct es_registry *registry);
+
+/* A snapshot of the request counters. Thread-safe. */
+void es_registry_counters(struct es_registry *registry, struct es_registry_counters *out);
+
+/*
+ * Call fn once per tag of repository, following Link headers page by page
+ * (asking for up to 1000 tags a page). A Link to another origin, a page
+ * over ES_MAX_TAG_PAGE bytes, or a list that never ends is an error. fn
+ * returns 0 to go on or a negative error to stop with.
+ */
+typedef int (*es_registry_tag_fn)(const char *tag, void *ctx);
+int es_registry_list_tags(struct es_registry *registry, const char *repository,
+                          es_registry_tag_fn fn, void *ctx, struct es_error *err);
 
 /*
  * Check that the registry speaks the API (GET /v2/) and choose the scheme:
