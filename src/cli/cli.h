@@ -56,4 +56,7 @@ int es_cli_check_ca_file(const char *what, const char *path);
 
 int es_cli_copy(int argc, char **argv);
 
+/* "sync" and "plan"; command is argv[0]'s name. */
+int es_cli_sync(const char *command, int argc, char **argv);
+
 #endif

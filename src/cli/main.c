@@ -24,6 +24,8 @@ static const char main_usage[] =
         "Keep copies of container images current in Amazon ECR or any OCI registry.\n"
         "\n"
         "Commands:\n"
+        "  sync --config FILE keep the images listed in FILE current at the target\n"
+        "  plan --config FILE show what sync would do, change nothing\n"
         "  copy SOURCE DEST   copy one image, byte for byte, between registries\n"
         "  version            print the version and the libraries in use\n"
         "\n"
@@ -161,8 +163,11 @@ int main(int argc, char **argv)
                         return es_cli_usage_error(NULL, "'version' takes no arguments");
                 return cmd_version();
         }
-        if (strcmp(command, "sync") == 0 || strcmp(command, "plan") == 0 ||
-            strcmp(command, "serve") == 0 || strcmp(command, "lambda") == 0)
+#ifdef ES_HAVE_SYNC
+        if (strcmp(command, "sync") == 0 || strcmp(command, "plan") == 0)
+                return es_cli_sync(command, argc, argv);
+#endif
+        if (strcmp(command, "serve") == 0 || strcmp(command, "lambda") == 0)
                 return es_cli_usage_error(NULL,
                                           "'%s' is not available in this version yet; see "
                                           "docs/limitations.md",

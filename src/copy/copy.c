@@ -270,8 +270,11 @@ struct precheck {
 
 /* A platform-filtered index at the target records the upstream digest it was made from. */
 static int filtered_from(struct es_registry *dst, const struct es_reference *target,
-                         const char *source_digest, bool *same, struct es_error *err)
+                         const char *source_digest, const struct es_copy_options *options,
+                         bool *same, struct es_error *err)
 {
+        _cleanup_free_ char *wanted = es_platform_specs_format(options->platforms,
+                                                               options->n_platforms);
         struct es_buf body = ES_BUF_INIT(ES_MAX_MANIFEST_SIZE);
         struct es_manifest_info info = {0};
         _cleanup_free_ char *recorded = NULL, *platforms = NULL;
@@ -289,8 +292,9 @@ static int filtered_from(struct es_registry *dst, const struct es_reference *tar
                 es_error_release(err);
                 r = 0;
         }
-        if (recorded)
-                *same = strcmp(recorded, source_digest) == 0;
+        /* The same upstream digest filtered for other platforms is not the same image. */
+        if (recorded && platforms)
+                *same = strcmp(recorded, source_digest) == 0 && strcmp(platforms, wanted) == 0;
         es_buf_release(&body);
         return r;
 }
@@ -323,7 +327,7 @@ static int precheck(struct es_registry *src, const struct es_reference *source,
                 goto done;
         }
         if (dst_found && options->n_platforms > 0) {
-                r = filtered_from(dst, target, out->digest, &out->up_to_date, err);
+                r = filtered_from(dst, target, out->digest, options, &out->up_to_date, err);
                 goto done;
         }
         if (target->digest == NULL) {

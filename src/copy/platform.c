@@ -36,7 +36,7 @@ static const struct {
     {"i386", "386"},
 };
 
-/* The canonical name for an architecture, compared without case; arch itself when it has none. */
+/* Return the canonical name of arch, compared without case, or arch itself when it is no alias. */
 static const char *canonical_architecture(const char *arch)
 {
         for (size_t i = 0; i < ES_ARRAY_SIZE(architecture_aliases); i++) {
@@ -59,13 +59,15 @@ static const char *default_variant(const char *arch)
 }
 
 /*
- * The variant written the usual way for arch (already canonical), lowercase,
- * or NULL when variant is NULL or empty. A bare version number on arm and
- * arm64 gains its "v", and arm64 "v8.0" is "v8".
+ * Return the variant written the usual way for arch (already canonical), in
+ * lowercase, or NULL when variant is NULL or empty. A bare version number on
+ * arm and arm64 gains its "v", and arm64 drops a trailing ".0" ("v8.0" is "v8").
  */
 static char *canonical_variant(const char *arch, const char *variant)
 {
-        bool arm = strcasecmp(arch, "arm") == 0 || strcasecmp(arch, "arm64") == 0;
+        bool arm64 = strcasecmp(arch, "arm64") == 0;
+        bool arm = arm64 || strcasecmp(arch, "arm") == 0;
+        size_t len;
         char *result;
 
         if (variant == NULL || variant[0] == '\0')
@@ -79,8 +81,9 @@ static char *canonical_variant(const char *arch, const char *variant)
                         *c = (char)(*c - 'A' + 'a');
         }
 
-        if (strcasecmp(arch, "arm64") == 0 && strcmp(result, "v8.0") == 0)
-                result[2] = '\0';
+        len = strlen(result);
+        if (arm64 && len > 3 && strcmp(result + len - 2, ".0") == 0)
+                result[len - 2] = '\0';
         return result;
 }
 
@@ -124,7 +127,7 @@ int es_platform_spec_parse(const char *text, struct es_platform_spec *out, struc
         assert(out != NULL);
         quoted = quote_text(text);
 
-        /* Split on '/' by hand: strtok would merge the empty parts of "linux//amd64". */
+        /* Split on '/' by hand, because strtok would merge the empty parts of "linux//amd64". */
         copy = es_strdup(text);
         cursor = copy;
         for (;;) {
@@ -223,7 +226,7 @@ char *es_platform_specs_format(const struct es_platform_spec *specs, size_t n)
 bool es_platform_spec_matches(const struct es_platform_spec *spec,
                               const struct es_platform *platform)
 {
-        _cleanup_free_ char *wanted = NULL, *actual = NULL;
+        _cleanup_free_ char *requested = NULL, *actual = NULL;
         const char *arch;
 
         if (platform == NULL || platform->os == NULL || platform->architecture == NULL)
@@ -238,11 +241,11 @@ bool es_platform_spec_matches(const struct es_platform_spec *spec,
         if (spec->variant == NULL)
                 return true;
 
-        wanted = effective_variant(spec->architecture, spec->variant);
+        requested = effective_variant(spec->architecture, spec->variant);
         actual = effective_variant(spec->architecture, platform->variant);
         if (actual == NULL)
                 return false;
-        return strcmp(wanted, actual) == 0;
+        return strcmp(requested, actual) == 0;
 }
 
 bool es_platform_specs_match_any(const struct es_platform_spec *specs, size_t n,
@@ -580,8 +583,10 @@ int es_platform_select(const char *source_bytes, size_t source_len,
         json_error_t json_err;
         int r;
 
-        assert(source_index != NULL && source_index->kind == ES_MANIFEST_INDEX);
-        assert(specs != NULL && n_specs > 0);
+        assert(source_index != NULL);
+        assert(source_index->kind == ES_MANIFEST_INDEX);
+        assert(specs != NULL);
+        assert(n_specs > 0);
         assert(out != NULL);
 
         r = check_source_digest(source_bytes, source_len, source_digest, err);

@@ -25,12 +25,13 @@
 
 /*
  * Annotation keys that ecr-sync writes into the indexes it builds. They are
- * ecr-sync's own keys, in a reverse-domain namespace that no other tool uses.
+ * ecr-sync's own keys, not OCI or Docker ones, and share the prefix
+ * "dev.ecr-sync.".
  *
- * ES_ANNOTATION_SOURCE_DIGEST holds the digest of the upstream index that
- * the filtered index was built from. ES_ANNOTATION_PLATFORMS holds the
- * requested platforms as es_platform_specs_format() writes them, for
- * example "linux/amd64,linux/arm64".
+ * ES_ANNOTATION_SOURCE_DIGEST is the digest of the upstream index that the
+ * filtered index was built from. ES_ANNOTATION_PLATFORMS is the list of
+ * requested platforms as es_platform_specs_format() writes it, for example
+ * "linux/amd64,linux/arm64".
  */
 #define ES_ANNOTATION_SOURCE_DIGEST "dev.ecr-sync.source.digest"
 #define ES_ANNOTATION_PLATFORMS     "dev.ecr-sync.platforms"
@@ -45,10 +46,11 @@ struct es_platform_spec {
 /*
  * Parse "OS/ARCH" or "OS/ARCH/VARIANT". Each part is non-empty and made of
  * lowercase letters, digits, '_', '-' and '.'. Architecture aliases are
- * replaced as containerd does: aarch64 becomes arm64, x86_64 and x86-64
- * become amd64, i386 becomes 386. A variant that is only a version number on
- * arm or arm64 gains its "v" ("linux/arm/7" is linux/arm/v7), and arm64's
- * "v8.0" is "v8". The os or architecture "unknown" is rejected, because
+ * replaced as normalizeArch() in github.com/containerd/platforms does:
+ * aarch64 becomes arm64, x86_64 and x86-64 become amd64, i386 becomes 386.
+ * A variant that is only a version number on arm or arm64 gains its "v"
+ * ("linux/arm/7" is linux/arm/v7), and arm64 drops a trailing ".0" ("v8.0"
+ * is "v8"). The os or architecture "unknown" is rejected, because
  * BuildKit writes unknown/unknown on attestation manifests, which are kept
  * with the image they describe instead of being selected by platform.
  *

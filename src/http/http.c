@@ -321,7 +321,9 @@ static void configure(struct es_http *http, CURL *curl, const struct es_http_req
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, transfer);
         curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, NULL);
-        if (http->ca_file)
+        if (request->ca_file)
+                curl_easy_setopt(curl, CURLOPT_CAINFO, request->ca_file);
+        else if (http->ca_file)
                 curl_easy_setopt(curl, CURLOPT_CAINFO, http->ca_file);
         if (request->insecure_tls) {
                 curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);

@@ -61,6 +61,7 @@ struct es_http_request {
 
         bool follow_redirects;
         bool insecure_tls; /* accept certificates that cannot be verified */
+        const char *ca_file; /* CA bundle for this request; NULL: the client's */
         long connect_timeout_ms; /* 0: 30 s */
         long timeout_ms;         /* whole request; 0: none beyond the stall limit */
 };

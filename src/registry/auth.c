@@ -39,6 +39,7 @@ struct es_auth {
         char *registry;
         const struct es_credential_provider *credentials;
         bool insecure_tls;
+        char *ca_file;
 
         pthread_mutex_t lock; /* guards everything below; held during token requests */
         enum auth_scheme scheme;
@@ -57,6 +58,7 @@ struct es_auth *es_auth_new(struct es_http *http, const struct es_auth_options *
         auth->registry = es_strdup(options->registry);
         auth->credentials = options->credentials;
         auth->insecure_tls = options->insecure_tls;
+        auth->ca_file = options->ca_file ? es_strdup(options->ca_file) : NULL;
         pthread_mutex_init(&auth->lock, NULL);
         return auth;
 }
@@ -77,6 +79,7 @@ void es_auth_free(struct es_auth *auth)
                 token_release(&auth->tokens[i]);
         free(auth->tokens);
         free(auth->registry);
+        free(auth->ca_file);
         free(auth->realm);
         free(auth->service);
         pthread_mutex_destroy(&auth->lock);
@@ -209,6 +212,7 @@ static int request_token(struct es_auth *auth, const char *scope, char **token, 
                 .method = "GET",
                 .max_body = ES_MAX_TOKEN_RESPONSE,
                 .insecure_tls = auth->insecure_tls,
+                .ca_file = auth->ca_file,
         };
         _cleanup_free_ char *url = NULL, *header = NULL, *form = NULL;
         const char *headers[2];

@@ -35,6 +35,7 @@ struct es_registry {
         char *api_host;
         bool push;
         bool insecure;
+        char *ca_file;
         struct es_rate_limit *rate_limit; /* shared; may be NULL */
         struct es_registry_counters counters; /* updated atomically */
 
@@ -49,9 +50,11 @@ struct es_registry *es_registry_new(struct es_http *http, const struct es_regist
                 .registry = options->registry,
                 .credentials = options->credentials,
                 .insecure_tls = options->insecure,
+                .ca_file = options->ca_file,
         };
 
         registry->http = http;
+        registry->ca_file = options->ca_file ? es_strdup(options->ca_file) : NULL;
         registry->name = es_strdup(options->registry);
         registry->api_host = es_strdup(options->api_host ? options->api_host : options->registry);
         registry->push = options->push;
@@ -69,6 +72,7 @@ void es_registry_free(struct es_registry *registry)
         es_auth_free(registry->auth);
         pthread_mutex_destroy(&registry->lock);
         free(registry->name);
+        free(registry->ca_file);
         free(registry->api_host);
         free(registry->base_url);
         free(registry);
@@ -243,6 +247,7 @@ static int ping_with_scheme(struct es_registry *registry, const char *scheme, st
                 .method = "GET",
                 .url = url,
                 .insecure_tls = registry->insecure,
+                .ca_file = registry->ca_file,
         };
         _cleanup_free_ char *challenge = NULL;
         int r;
@@ -345,6 +350,7 @@ static int call_perform(struct es_registry *registry, struct call *call,
                 call->request.headers = headers;
                 call->request.n_headers = n;
                 call->request.insecure_tls = registry->insecure;
+                call->request.ca_file = registry->ca_file;
 
                 count(&registry->counters.requests);
                 r = es_http_perform(registry->http, &call->request, response, err);

@@ -29,6 +29,7 @@ struct es_registry_options {
         const char *api_host; /* where requests go: "registry-1.docker.io"; NULL: registry */
         bool push;            /* ask for push as well as pull */
         bool insecure;        /* accept plain HTTP and unverifiable certificates */
+        const char *ca_file;  /* CA bundle for this registry; NULL: the HTTP client's */
         const struct es_credential_provider *credentials; /* may be NULL; must outlive */
         struct es_rate_limit *rate_limit; /* shared limit state to update; may be NULL */
 };

@@ -10,6 +10,7 @@
 #include "aws/ecr.h"
 #include "aws/ecr_auth.h"
 #include "aws/ecr_host.h"
+#include "aws/secrets.h"
 #include "base/alloc.h"
 #include "base/cleanup.h"
 #include "base/log.h"
@@ -68,6 +69,14 @@ void es_registries_release(struct es_registries *registries)
         es_http_free(registries->http);
         es_docker_credentials_free(&registries->docker);
         memset(registries, 0, sizeof(*registries));
+}
+
+static const char *ca_file_for(const struct es_registries *registries, const char *registry)
+{
+        for (size_t i = 0; i + 1 < registries->options->n_ca_files; i += 2)
+                if (strcasecmp(registries->options->ca_files[i], registry) == 0)
+                        return registries->options->ca_files[i + 1];
+        return NULL;
 }
 
 static bool is_insecure(const struct es_registries *registries, const char *registry)
@@ -152,6 +161,7 @@ int es_registries_open(struct es_registries *registries, const struct es_referen
                 .api_host = es_reference_api_host(ref),
                 .push = push,
                 .insecure = is_insecure(registries, ref->registry),
+                .ca_file = ca_file_for(registries, ref->registry),
                 .credentials = registries->options->credentials ? registries->options->credentials
                                                                 : &registries->docker,
                 .rate_limit = es_registries_rate_limit(registries, ref->registry),
@@ -314,4 +324,18 @@ struct es_ecr *es_registries_ecr_client(struct es_registries *registries, const 
                 return NULL;
         *account = binding->host.account;
         return binding->ecr;
+}
+
+int es_registries_read_secret(struct es_registries *registries, const char *region,
+                              const char *secret_id, char **out, struct es_error *err)
+{
+        int r;
+
+        pthread_mutex_lock(&registries->lock);
+        r = ensure_aws(registries, secret_id, err);
+        pthread_mutex_unlock(&registries->lock);
+        if (r < 0)
+                return r;
+        return es_secrets_get_string(registries->http, registries->aws, region, secret_id, out,
+                                     err);
 }

@@ -22,6 +22,9 @@ struct es_registries_options {
         const char *ca_file;            /* NULL: the system's CAs */
         const char *const *insecure;    /* registries allowed plain HTTP and bad certificates */
         size_t n_insecure;
+        /* CA bundles per registry: pairs of registry and file; NULL: none */
+        const char *const *ca_files;
+        size_t n_ca_files;
         const char *ecr_endpoint;       /* ECR API endpoint override, or NULL */
         /* Registry credentials; NULL: Docker's config.json. Must outlive the registries. */
         const struct es_credential_provider *credentials;
@@ -85,6 +88,13 @@ struct es_ecr *es_registries_ecr_client(struct es_registries *registries, const 
 /* The rate-limit state shared by every client of registry (created on first use). */
 struct es_rate_limit *es_registries_rate_limit(struct es_registries *registries,
                                                const char *registry);
+
+/*
+ * Read a Secrets Manager secret's string with the run's AWS credentials.
+ * Caller wipes and frees *out.
+ */
+int es_registries_read_secret(struct es_registries *registries, const char *region,
+                              const char *secret_id, char **out, struct es_error *err);
 
 void es_registries_release(struct es_registries *registries);
 
