@@ -163,10 +163,8 @@ int main(int argc, char **argv)
                         return es_cli_usage_error(NULL, "'version' takes no arguments");
                 return cmd_version();
         }
-#ifdef ES_HAVE_SYNC
         if (strcmp(command, "sync") == 0 || strcmp(command, "plan") == 0)
                 return es_cli_sync(command, argc, argv);
-#endif
         if (strcmp(command, "serve") == 0 || strcmp(command, "lambda") == 0)
                 return es_cli_usage_error(NULL,
                                           "'%s' is not available in this version yet; see "

@@ -344,6 +344,11 @@ static int run_sync(const struct sync_args *args, const struct es_sync_config *c
                 goto done;
         }
 
+        for (size_t i = 0; i < plan.n_images; i++)
+                if (plan.images[i].error)
+                        es_log_error("image '%s': %s", plan.images[i].config->source.repository,
+                                     plan.images[i].error);
+
         if (args->dry_run) {
                 if (args->json)
                         es_report_plan_json(stdout, &plan);

@@ -854,11 +854,6 @@ int es_registry_list_tags(struct es_registry *registry, const char *repository,
                 r = call_perform(registry, &call, &response, err);
                 if (r < 0)
                         return r;
-                if (response.status == 404 && page == 0) {
-                        /* A repository that does not exist yet has no tags. */
-                        es_http_response_release(&response);
-                        return 0;
-                }
                 if (response.status != 200)
                         r = status_error(&call, &response, err);
                 else if (response.body_truncated)

@@ -57,8 +57,9 @@ void es_registry_counters(struct es_registry *registry, struct es_registry_count
 
 /*
  * Call fn once per tag of repository, following Link headers page by page
- * (asking for up to 1000 tags a page). A Link to another origin, a page
- * over ES_MAX_TAG_PAGE bytes, or a list that never ends is an error. fn
+ * (asking for up to 1000 tags a page). A missing repository is
+ * ES_ERR_NOT_FOUND. A Link to another origin, a page over ES_MAX_TAG_PAGE
+ * bytes, or a list that never ends is an error. fn
  * returns 0 to go on or a negative error to stop with.
  */
 typedef int (*es_registry_tag_fn)(const char *tag, void *ctx);

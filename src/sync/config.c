@@ -262,10 +262,10 @@ const struct es_sync_registry *es_sync_config_registry(const struct es_sync_conf
                                                        const char *host)
 {
         _cleanup_free_ char *normalized = es_cfg_normalize_host(host);
-        const char *wanted = normalized ? normalized : host;
+        const char *key = normalized ? normalized : host;
 
         for (size_t i = 0; i < config->n_registries; i++)
-                if (strcasecmp(config->registries[i].host, wanted) == 0)
+                if (strcasecmp(config->registries[i].host, key) == 0)
                         return &config->registries[i];
         return NULL;
 }

@@ -10,6 +10,9 @@
  * target repositories. Credentials are not resolved here: no environment
  * variable, secret file or network service is read. The executor resolves
  * them when it opens a registry.
+ *
+ * Nothing changes a configuration after loading, so several threads may read
+ * one at once, including applying its compiled tag filters.
  */
 #ifndef ES_SYNC_CONFIG_H
 #define ES_SYNC_CONFIG_H
@@ -30,14 +33,14 @@
 struct es_tag_filter; /* sync/filter.h */
 
 /*
- * Where a registry's credentials come from. Exactly one form is set: the
+ * Sources of a registry's credentials. Exactly one form is set: the
  * environment variable pair, the file pair, or aws_secret (with an optional
  * aws_secret_region). Unused members are NULL. Every member is owned.
  */
 struct es_sync_credentials {
-        char *username_env;      /* environment variable names */
+        char *username_env; /* environment variable names */
         char *password_env;
-        char *username_file;     /* paths, already resolved against the config's directory */
+        char *username_file; /* paths, already resolved against the config's directory */
         char *password_file;
         char *aws_secret;        /* Secrets Manager secret name or ARN */
         char *aws_secret_region; /* NULL: the run's AWS region */
@@ -45,9 +48,9 @@ struct es_sync_credentials {
 
 /* One entry under `registries`. */
 struct es_sync_registry {
-        char *host;       /* normalised as in references: "docker.io", "[::1]:5000"; owned */
-        bool insecure;    /* plain HTTP and unverified certificates allowed */
-        char *ca_file;    /* owned; resolved against the config's directory; NULL when unset */
+        char *host;    /* normalised as in references: "docker.io", "[::1]:5000"; owned */
+        bool insecure; /* plain HTTP and unverified certificates allowed */
+        char *ca_file; /* owned; resolved against the config's directory; NULL when unset */
         bool has_credentials;
         struct es_sync_credentials credentials;
         long rate_limit_reserve; /* pulls to leave unspent; -1 when unset */
@@ -93,12 +96,12 @@ struct es_sync_image {
 };
 
 struct es_sync_config {
-        char *path;           /* the path given to load or parse; owned */
-        bool target_is_ecr;   /* target.ecr was given; else target.registry */
-        char *ecr_region;     /* owned; NULL: resolved from the AWS settings at run time */
-        char *ecr_account;    /* 12 digits, owned; NULL: the caller's account */
-        char *target_registry; /* normalised host, owned; NULL for ECR */
-        char *repository_prefix; /* owned, NULL when unset */
+        char *path;               /* the path given to load or parse; owned */
+        bool target_is_ecr;       /* target.ecr was given; else target.registry */
+        char *ecr_region;         /* owned; NULL: resolved from the AWS settings at run time */
+        char *ecr_account;        /* 12 digits, owned; NULL: the caller's account */
+        char *target_registry;    /* normalised host, owned; NULL for ECR */
+        char *repository_prefix;  /* owned, NULL when unset */
         bool create_repositories; /* default true */
         bool manage_settings;     /* default true */
         bool has_repository_settings;
@@ -125,7 +128,7 @@ int es_sync_config_load(const char *path, struct es_sync_config **out, struct es
  * lifecycle_policy_file is read here, and ca_file must be a readable file.
  *
  * Returns 0 and sets *out, to free with es_sync_config_free(). On failure
- * returns -ES_ERR_INVALID, leaves *out untouched, and err holds every
+ * returns -ES_ERR_INVALID, leaves *out untouched, and err contains every
  * problem found (up to ES_SYNC_CONFIG_MAX_ERRORS), one per line in file
  * order, each as "FILE:LINE:COLUMN: KEY: what is expected", with KEY a
  * dotted path such as images[2].tags.semver (indexes count from 0). A YAML

@@ -27,15 +27,15 @@ struct cron_field {
         int min, max;
         const char *const *names; /* names for min, min + 1, ...; NULL when none */
         size_t n_names;
-        const char *accepts;      /* what the field accepts, for messages */
+        const char *accepts; /* what the field accepts, for messages */
 };
 
 static const struct cron_field fields[CRON_FIELDS] = {
-        {"minute", 0, 59, NULL, 0, "0-59"},
-        {"hour", 0, 23, NULL, 0, "0-23"},
-        {"day-of-month", 1, 31, NULL, 0, "1-31"},
-        {"month", 1, 12, month_names, 12, "1-12 or JAN-DEC"},
-        {"day-of-week", 0, 7, weekday_names, 7, "0-7 or SUN-SAT"},
+    {"minute", 0, 59, NULL, 0, "0-59"},
+    {"hour", 0, 23, NULL, 0, "0-23"},
+    {"day-of-month", 1, 31, NULL, 0, "1-31"},
+    {"month", 1, 12, month_names, 12, "1-12 or JAN-DEC"},
+    {"day-of-week", 0, 7, weekday_names, 7, "0-7 or SUN-SAT"},
 };
 
 /* Read a number or a name at *p into *value. Returns false on a syntax or range error. */
@@ -69,8 +69,8 @@ static bool read_value(const struct cron_field *field, const char **p, int *valu
                                 return true;
                         }
                 }
-                *problem = es_asprintf("unknown name '%.*s'; expected %s", (int)(*p - start),
-                                       start, field->accepts);
+                *problem = es_asprintf("unknown name '%.*s'; expected %s", (int)(*p - start), start,
+                                       field->accepts);
                 return false;
         }
 
@@ -142,8 +142,7 @@ static bool check_field(const struct cron_field *field, const char *text, char *
                 if (*p == '\0')
                         return true;
                 if (*p != ',') {
-                        *problem = es_asprintf("unexpected '%c'; expected %s", *p,
-                                               field->accepts);
+                        *problem = es_asprintf("unexpected '%c'; expected %s", *p, field->accepts);
                         return false;
                 }
                 p++;
@@ -171,11 +170,11 @@ bool es_cfg_cron_check(const char *expression, char **problem)
         }
 
         for (size_t i = 0; i < CRON_FIELDS; i++) {
-                _cleanup_free_ char *why = NULL;
+                _cleanup_free_ char *reason = NULL;
 
-                if (!check_field(&fields[i], parts[i], &why)) {
-                        *problem = es_asprintf("%s field \"%s\": %s", fields[i].name, parts[i],
-                                               why);
+                if (!check_field(&fields[i], parts[i], &reason)) {
+                        *problem =
+                            es_asprintf("%s field \"%s\": %s", fields[i].name, parts[i], reason);
                         return false;
                 }
         }

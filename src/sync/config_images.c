@@ -73,8 +73,7 @@ static bool parse_tags(struct es_cfg_parser *parser, const struct es_cfg_node *n
         bool ok = true;
 
         if (!es_cfg_read_mapping(diag, node, path,
-                                 "a mapping with include, exclude, semver or latest", keys,
-                                 values))
+                                 "a mapping with include, exclude, semver or latest", keys, values))
                 return false;
         image->has_tags = true;
 
@@ -246,7 +245,7 @@ static const struct es_cfg_node *parse_image(struct es_cfg_parser *parser,
                 return image->target_repository ? values[3] : NULL;
 
         image->target_repository =
-                map_target_repository(parser->config->repository_prefix, &image->source);
+            map_target_repository(parser->config->repository_prefix, &image->source);
         if (!es_repository_path_is_valid(image->target_repository)) {
                 es_cfg_report_at(diag, values[0], source_path,
                                  "maps to \"%s\", which is not a valid repository path (at most "
@@ -289,24 +288,23 @@ void es_cfg_parse_images(struct es_cfg_parser *parser, const struct es_cfg_node 
                 for (size_t i = 0; i < j; i++) {
                         const struct es_sync_image *earlier = &config->images[i];
                         _cleanup_free_ char *key = NULL;
-                        const char *which;
+                        const char *field;
 
                         if (decided_by[i] == NULL ||
                             strcmp(earlier->target_repository, later->target_repository) != 0)
                                 continue;
-                        which = decided_by[j] == es_cfg_mapping_get(node->items[j], "target")
-                                        ? "target"
-                                        : "source";
-                        key = es_asprintf("images[%zu].%s", j, which);
-                        es_cfg_report_at(&parser->diag, decided_by[j], key,
-                                         "images[%zu] (line %d, \"%s\") and images[%zu] (line "
-                                         "%d, \"%s\") both map to the target repository \"%s\"; "
-                                         "give one of them its own 'target'",
-                                         i, earlier->line,
-                                         es_cfg_mapping_get(node->items[i], "source")->text, j,
-                                         later->line,
-                                         es_cfg_mapping_get(node->items[j], "source")->text,
-                                         later->target_repository);
+                        field = decided_by[j] == es_cfg_mapping_get(node->items[j], "target")
+                                    ? "target"
+                                    : "source";
+                        key = es_asprintf("images[%zu].%s", j, field);
+                        es_cfg_report_at(
+                            &parser->diag, decided_by[j], key,
+                            "images[%zu] (line %d, \"%s\") and images[%zu] (line "
+                            "%d, \"%s\") both map to the target repository \"%s\"; "
+                            "give one of them its own 'target'",
+                            i, earlier->line, es_cfg_mapping_get(node->items[i], "source")->text, j,
+                            later->line, es_cfg_mapping_get(node->items[j], "source")->text,
+                            later->target_repository);
                         break;
                 }
         }

@@ -28,8 +28,8 @@ struct es_cfg_node {
         int column; /* 1-based */
 
         /* Scalars. */
-        char *text;  /* the value, NUL-terminated (NUL inside is rejected) */
-        bool plain;  /* unquoted without a !!str tag: null, true, 5 are typed */
+        char *text; /* the value, NUL-terminated (NUL inside is rejected) */
+        bool plain; /* unquoted without a !!str tag: null, true, 5 are typed */
 
         /* Sequences. */
         struct es_cfg_node **items;
@@ -62,8 +62,8 @@ struct es_cfg_diag {
 };
 
 /* Record a problem at line:column. key may be NULL or "" when none applies. */
-void es_cfg_report(struct es_cfg_diag *diag, int line, int column, const char *key,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void es_cfg_report(struct es_cfg_diag *diag, int line, int column, const char *key, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
 
 /* Record a problem at node's position. */
 void es_cfg_report_at(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *key,
@@ -81,9 +81,10 @@ void es_cfg_diag_release(struct es_cfg_diag *diag);
  * Build the node tree of a YAML stream of one document. Sets *root to the
  * document's root, or to NULL for a stream without a document. Duplicate
  * keys are reported and the first value kept. Returns 0, or -1 after
- * reporting a problem that stops parsing: a syntax error, a second document,
- * an alias, a tag other than YAML's core ones, a key that is not a scalar,
- * a NUL character in a scalar or nesting deeper than 64 levels.
+ * reporting a problem that stops parsing. Such problems are a syntax error,
+ * a second document, an alias, a tag other than YAML's core ones, a key that
+ * is not a scalar, a NUL character in a scalar, and nesting deeper than 64
+ * levels.
  */
 int es_cfg_yaml_load(const char *text, size_t len, struct es_cfg_diag *diag,
                      struct es_cfg_node **root);
@@ -94,8 +95,7 @@ void es_cfg_node_free(struct es_cfg_node *node);
 const struct es_cfg_node *es_cfg_mapping_get(const struct es_cfg_node *mapping, const char *key);
 
 /* The pair of key in mapping, or NULL when the key is absent. */
-const struct es_cfg_pair *es_cfg_mapping_pair(const struct es_cfg_node *mapping,
-                                              const char *key);
+const struct es_cfg_pair *es_cfg_mapping_pair(const struct es_cfg_node *mapping, const char *key);
 
 /*
  * Key paths for messages. A key made of letters, digits, '_' and '-' is
@@ -116,10 +116,10 @@ bool es_cfg_is_integer(const struct es_cfg_node *node, long long *value);
  * list) and set values[i] to the value of names[i], or NULL when absent. An
  * unknown key is reported at the key with the closest valid name when one is
  * close ("did you mean 'x'?"), and the other keys are still read. Reports
- * "expected WHAT" and returns false when node is not a mapping.
+ * "expected EXPECTED" and returns false when node is not a mapping.
  */
-bool es_cfg_read_mapping(struct es_cfg_diag *diag, const struct es_cfg_node *node,
-                         const char *path, const char *what, const char *const *names,
+bool es_cfg_read_mapping(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *path,
+                         const char *expected, const char *const *names,
                          const struct es_cfg_node **values);
 
 /*
@@ -128,12 +128,12 @@ bool es_cfg_read_mapping(struct es_cfg_diag *diag, const struct es_cfg_node *nod
  * es_cfg_read_string accepts any scalar except null and plain true or
  * false, so `semver: 7` reads as "7"; allow_empty admits "".
  */
-bool es_cfg_read_string(struct es_cfg_diag *diag, const struct es_cfg_node *node,
-                        const char *path, bool allow_empty, char **out);
+bool es_cfg_read_string(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *path,
+                        bool allow_empty, char **out);
 bool es_cfg_read_bool(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *path,
                       bool *out);
-bool es_cfg_read_integer(struct es_cfg_diag *diag, const struct es_cfg_node *node,
-                         const char *path, long long min, long long max, long long *out);
+bool es_cfg_read_integer(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *path,
+                         long long min, long long max, long long *out);
 
 /* A sequence of non-empty strings; *n may be 0 for []. Free with es_cfg_strings_free(). */
 bool es_cfg_read_string_list(struct es_cfg_diag *diag, const struct es_cfg_node *node,

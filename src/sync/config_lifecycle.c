@@ -61,7 +61,10 @@ static json_t *scalar_to_json(const struct es_cfg_node *node)
         if (node->plain && is_float(node->text, &real))
                 return json_real(real);
 
-        /* libyaml hands out UTF-8, so jansson's check only fails on broken input. */
+        /*
+         * libyaml rejects invalid UTF-8 and surrogate escapes, so jansson's
+         * UTF-8 check cannot fail here. The fallback only avoids a NULL.
+         */
         string = json_string(node->text);
         return string ? string : json_string("");
 }
@@ -98,8 +101,8 @@ static bool is_field_path(const char *text, size_t len)
         while (i < len) {
                 size_t start = i;
 
-                while (i < len && ((text[i] >= 'a' && text[i] <= 'z') ||
-                                   (text[i] >= 'A' && text[i] <= 'Z')))
+                while (i < len &&
+                       ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z')))
                         i++;
                 if (i == start)
                         return false;
@@ -203,6 +206,29 @@ static void report_policy_problem(struct es_cfg_diag *diag, const struct es_cfg_
         es_cfg_report_at(diag, at, key_text, "%s", rest);
 }
 
+/*
+ * Validate policy text. ECR rejects text under ES_LIFECYCLE_POLICY_MIN_LENGTH
+ * characters, and es_lifecycle_policy_validate() checks that first. Every
+ * valid policy is longer than that, so short text is checked once more with
+ * trailing spaces (which JSON ignores) to name the field that is wrong
+ * instead of only the length.
+ */
+static int validate_policy(const char *text, struct es_error *err)
+{
+        size_t len = strlen(text);
+        _cleanup_free_ char *padded = NULL;
+        int r;
+
+        r = es_lifecycle_policy_validate(text, err);
+        if (r >= 0 || len >= ES_LIFECYCLE_POLICY_MIN_LENGTH)
+                return r;
+
+        padded = es_asprintf("%s%*s", text, (int)(ES_LIFECYCLE_POLICY_MIN_LENGTH - len), "");
+        if (es_lifecycle_policy_validate(padded, NULL) < 0)
+                return es_lifecycle_policy_validate(padded, err);
+        return r;
+}
+
 bool es_cfg_lifecycle_from_yaml(struct es_cfg_diag *diag, const struct es_cfg_node *node,
                                 const char *path, char **json)
 {
@@ -221,7 +247,7 @@ bool es_cfg_lifecycle_from_yaml(struct es_cfg_diag *diag, const struct es_cfg_no
         text = json_dumps(policy, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (text == NULL)
                 abort();
-        if (es_lifecycle_policy_validate(text, &err) < 0) {
+        if (validate_policy(text, &err) < 0) {
                 report_policy_problem(diag, node, path, es_error_message(&err));
                 es_error_release(&err);
                 return false;
@@ -303,7 +329,7 @@ bool es_cfg_lifecycle_from_file(struct es_cfg_diag *diag, const struct es_cfg_no
                                  file);
                 return false;
         }
-        if (es_lifecycle_policy_validate(text, &err) < 0) {
+        if (validate_policy(text, &err) < 0) {
                 es_cfg_report_at(diag, node, path, "invalid lifecycle policy in '%s': %s", file,
                                  es_error_message(&err));
                 es_error_release(&err);

@@ -21,21 +21,21 @@ static void report_va(struct es_cfg_diag *diag, int line, int column, const char
 static void report_va(struct es_cfg_diag *diag, int line, int column, const char *key,
                       const char *fmt, va_list ap)
 {
-        _cleanup_free_ char *what = es_vasprintf(fmt, ap);
+        _cleanup_free_ char *text = es_vasprintf(fmt, ap);
         struct es_cfg_problem *problem;
 
         diag->problems =
-                es_realloc(diag->problems, (diag->n_problems + 1) * sizeof(*diag->problems));
+            es_realloc(diag->problems, (diag->n_problems + 1) * sizeof(*diag->problems));
         problem = &diag->problems[diag->n_problems];
         problem->line = line;
         problem->column = column;
         problem->sequence = diag->n_problems;
-        problem->message = key && *key ? es_asprintf("%s: %s", key, what) : TAKE_PTR(what);
+        problem->message = key && *key ? es_asprintf("%s: %s", key, text) : TAKE_PTR(text);
         diag->n_problems++;
 }
 
-void es_cfg_report(struct es_cfg_diag *diag, int line, int column, const char *key,
-                   const char *fmt, ...)
+void es_cfg_report(struct es_cfg_diag *diag, int line, int column, const char *key, const char *fmt,
+                   ...)
 {
         va_list ap;
 
@@ -68,23 +68,23 @@ static int compare_problems(const void *a, const void *b)
 char *es_cfg_diag_format(const struct es_cfg_diag *diag)
 {
         struct es_buf out = ES_BUF_INIT(0);
-        size_t shown;
+        size_t n_listed;
 
         if (diag->n_problems == 0)
                 return NULL;
 
         qsort(diag->problems, diag->n_problems, sizeof(*diag->problems), compare_problems);
-        shown = diag->n_problems < ES_SYNC_CONFIG_MAX_ERRORS ? diag->n_problems
-                                                             : ES_SYNC_CONFIG_MAX_ERRORS;
-        for (size_t i = 0; i < shown; i++) {
+        n_listed = diag->n_problems < ES_SYNC_CONFIG_MAX_ERRORS ? diag->n_problems
+                                                                : ES_SYNC_CONFIG_MAX_ERRORS;
+        for (size_t i = 0; i < n_listed; i++) {
                 const struct es_cfg_problem *p = &diag->problems[i];
 
-                es_buf_printf(&out, "%s%s:%d:%d: %s", i ? "\n" : "", diag->file, p->line,
-                              p->column, p->message);
+                es_buf_printf(&out, "%s%s:%d:%d: %s", i ? "\n" : "", diag->file, p->line, p->column,
+                              p->message);
         }
-        if (diag->n_problems > shown)
+        if (diag->n_problems > n_listed)
                 es_buf_printf(&out, "\n%s: %zu more problems not shown", diag->file,
-                              diag->n_problems - shown);
+                              diag->n_problems - n_listed);
         return es_buf_take(&out);
 }
 
@@ -217,8 +217,8 @@ static char *list_names(const char *const *names)
         return es_buf_take(&out);
 }
 
-bool es_cfg_read_mapping(struct es_cfg_diag *diag, const struct es_cfg_node *node,
-                         const char *path, const char *what, const char *const *names,
+bool es_cfg_read_mapping(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *path,
+                         const char *expected, const char *const *names,
                          const struct es_cfg_node **values)
 {
         size_t n_names = 0;
@@ -229,7 +229,7 @@ bool es_cfg_read_mapping(struct es_cfg_diag *diag, const struct es_cfg_node *nod
                 values[i] = NULL;
 
         if (node->type != ES_CFG_MAPPING) {
-                es_cfg_report_at(diag, node, path, "expected %s", what);
+                es_cfg_report_at(diag, node, path, "expected %s", expected);
                 return false;
         }
 
@@ -262,16 +262,16 @@ bool es_cfg_read_mapping(struct es_cfg_diag *diag, const struct es_cfg_node *nod
         return true;
 }
 
-bool es_cfg_read_string(struct es_cfg_diag *diag, const struct es_cfg_node *node,
-                        const char *path, bool allow_empty, char **out)
+bool es_cfg_read_string(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *path,
+                        bool allow_empty, char **out)
 {
         bool ignored;
 
         if (node->type != ES_CFG_SCALAR || es_cfg_is_null(node) || es_cfg_is_bool(node, &ignored)) {
                 es_cfg_report_at(diag, node, path,
                                  node->type == ES_CFG_SCALAR && !es_cfg_is_null(node)
-                                         ? "expected a string; quote the value to use it as text"
-                                         : "expected a string");
+                                     ? "expected a string; quote the value to use it as text"
+                                     : "expected a string");
                 return false;
         }
         if (!allow_empty && node->text[0] == '\0') {
@@ -292,8 +292,8 @@ bool es_cfg_read_bool(struct es_cfg_diag *diag, const struct es_cfg_node *node, 
         return true;
 }
 
-bool es_cfg_read_integer(struct es_cfg_diag *diag, const struct es_cfg_node *node,
-                         const char *path, long long min, long long max, long long *out)
+bool es_cfg_read_integer(struct es_cfg_diag *diag, const struct es_cfg_node *node, const char *path,
+                         long long min, long long max, long long *out)
 {
         long long value;
 
@@ -302,8 +302,8 @@ bool es_cfg_read_integer(struct es_cfg_diag *diag, const struct es_cfg_node *nod
                 return false;
         }
         if (value > max) {
-                es_cfg_report_at(diag, node, path, "expected a whole number from %lld to %lld",
-                                 min, max);
+                es_cfg_report_at(diag, node, path, "expected a whole number from %lld to %lld", min,
+                                 max);
                 return false;
         }
         *out = value;

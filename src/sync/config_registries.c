@@ -17,9 +17,8 @@
 #include "sync/config_internal.h"
 
 /* Secrets Manager secret names: 1 to 512 of these characters. */
-#define MAX_SECRET_NAME 512
-#define SECRET_NAME_CHARS                                                                          \
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+=.@-"
+#define MAX_SECRET_NAME   512
+#define SECRET_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+=.@-"
 
 static bool env_name_is_valid(const char *name)
 {
@@ -47,9 +46,8 @@ struct credential_key {
 };
 
 static const char *const form_names[] = {
-        "username_env and password_env",
-        "username_file and password_file",
-        "aws_secret",
+    "username_env and password_env",
+    "username_file and password_file",
 };
 
 /* Read one credential value by the rules of its kind. */
@@ -99,12 +97,12 @@ static void parse_credentials(struct es_cfg_parser *parser, const struct es_cfg_
 {
         struct es_sync_credentials *c = &registry->credentials;
         struct credential_key keys[] = {
-                {"username_env", 0, &c->username_env},
-                {"password_env", 0, &c->password_env},
-                {"username_file", 1, &c->username_file},
-                {"password_file", 1, &c->password_file},
-                {"aws_secret", 2, &c->aws_secret},
-                {"aws_secret_region", 2, &c->aws_secret_region},
+            {"username_env", 0, &c->username_env},
+            {"password_env", 0, &c->password_env},
+            {"username_file", 1, &c->username_file},
+            {"password_file", 1, &c->password_file},
+            {"aws_secret", 2, &c->aws_secret},
+            {"aws_secret_region", 2, &c->aws_secret_region},
         };
         const char *names[ES_ARRAY_SIZE(keys) + 1];
         const struct es_cfg_node *values[ES_ARRAY_SIZE(keys) + 1];
@@ -136,12 +134,20 @@ static void parse_credentials(struct es_cfg_parser *parser, const struct es_cfg_
                 return;
         }
         if (n_forms > 1) {
-                int first = used[0] ? 0 : 1;
-                int second = used[2] ? 2 : 1;
+                const char *found[2] = {NULL, NULL};
+                int last_form = -1;
 
+                /* Name the first key of each of the first two forms found. */
+                for (size_t i = 0; i < ES_ARRAY_SIZE(keys) && !found[1]; i++) {
+                        if (values[i] == NULL || keys[i].form == last_form)
+                                continue;
+                        found[found[0] ? 1 : 0] = keys[i].name;
+                        last_form = keys[i].form;
+                }
                 es_cfg_report_at(diag, node, path,
-                                 "give one form of credentials, not both %s and %s",
-                                 form_names[first], form_names[second]);
+                                 "mixes %s and %s; give username_env and password_env, "
+                                 "username_file and password_file, or aws_secret alone",
+                                 found[0], found[1]);
                 return;
         }
 
@@ -200,8 +206,7 @@ static void parse_ca_file(struct es_cfg_parser *parser, const struct es_cfg_node
                 return;
         }
         if (!S_ISREG(st.st_mode)) {
-                es_cfg_report_at(&parser->diag, node, path, "'%s' is not a regular file",
-                                 resolved);
+                es_cfg_report_at(&parser->diag, node, path, "'%s' is not a regular file", resolved);
                 return;
         }
         registry->ca_file = TAKE_PTR(resolved);
@@ -270,8 +275,8 @@ void es_cfg_parse_registries(struct es_cfg_parser *parser, const struct es_cfg_n
                 earlier = es_sync_config_registry(config, host);
                 if (earlier) {
                         es_cfg_report_at(diag, pair->key, path,
-                                         "the registry %s is already configured at line %d",
-                                         host, earlier->line);
+                                         "the registry %s is already configured at line %d", host,
+                                         earlier->line);
                         free(host);
                         continue;
                 }

@@ -14,9 +14,9 @@
 #include "sync/config_internal.h"
 
 /* ECR's limits on resource tags (the TagResource API), in characters. */
-#define MAX_RESOURCE_TAGS       50
-#define MAX_RESOURCE_TAG_KEY    128
-#define MAX_RESOURCE_TAG_VALUE  256
+#define MAX_RESOURCE_TAGS      50
+#define MAX_RESOURCE_TAG_KEY   128
+#define MAX_RESOURCE_TAG_VALUE 256
 
 static void parse_ecr(struct es_cfg_parser *parser, const struct es_cfg_node *node)
 {
@@ -205,8 +205,8 @@ static void parse_encryption(struct es_cfg_parser *parser, const struct es_cfg_n
                                  "only allowed with type KMS");
                 return;
         }
-        es_cfg_read_string(diag, values[1], "target.repository_settings.encryption.kms_key",
-                           false, &settings->kms_key);
+        es_cfg_read_string(diag, values[1], "target.repository_settings.encryption.kms_key", false,
+                           &settings->kms_key);
 }
 
 static void parse_lifecycle_policy(struct es_cfg_parser *parser,
@@ -220,8 +220,7 @@ static void parse_lifecycle_policy(struct es_cfg_parser *parser,
 
         if (inline_policy && policy_file) {
                 const struct es_cfg_pair *second =
-                        inline_policy->key->line > policy_file->key->line ? inline_policy
-                                                                          : policy_file;
+                    inline_policy->key->line > policy_file->key->line ? inline_policy : policy_file;
 
                 es_cfg_report_at(diag, second->key, "target.repository_settings",
                                  "give lifecycle_policy or lifecycle_policy_file, not both");
@@ -245,9 +244,9 @@ static void parse_lifecycle_policy(struct es_cfg_parser *parser,
 
 static void parse_settings(struct es_cfg_parser *parser, const struct es_cfg_node *node)
 {
-        static const char *const keys[] = {"image_tag_mutability", "scan_on_push", "encryption",
-                                           "resource_tags", "lifecycle_policy",
-                                           "lifecycle_policy_file", NULL};
+        static const char *const keys[] = {
+            "image_tag_mutability", "scan_on_push",          "encryption", "resource_tags",
+            "lifecycle_policy",     "lifecycle_policy_file", NULL};
         const struct es_cfg_node *values[ES_ARRAY_SIZE(keys)];
         struct es_sync_repository_settings *settings = &parser->config->settings;
         struct es_cfg_diag *diag = &parser->diag;
@@ -259,9 +258,9 @@ static void parse_settings(struct es_cfg_parser *parser, const struct es_cfg_nod
                 return;
         parser->config->has_repository_settings = true;
 
-        if (values[0] && es_cfg_read_string(diag, values[0],
-                                            "target.repository_settings.image_tag_mutability",
-                                            false, &mutability)) {
+        if (values[0] &&
+            es_cfg_read_string(diag, values[0], "target.repository_settings.image_tag_mutability",
+                               false, &mutability)) {
                 if (strcmp(mutability, "MUTABLE") == 0 || strcmp(mutability, "IMMUTABLE") == 0) {
                         settings->image_tag_mutability = mutability;
                 } else {
@@ -271,8 +270,8 @@ static void parse_settings(struct es_cfg_parser *parser, const struct es_cfg_nod
                         free(mutability);
                 }
         }
-        if (values[1] && es_cfg_read_bool(diag, values[1], "target.repository_settings.scan_on_push",
-                                          &scan))
+        if (values[1] &&
+            es_cfg_read_bool(diag, values[1], "target.repository_settings.scan_on_push", &scan))
                 settings->scan_on_push = scan;
         if (values[2])
                 parse_encryption(parser, values[2]);
@@ -321,16 +320,17 @@ void es_cfg_parse_target(struct es_cfg_parser *parser, const struct es_cfg_node 
                 const struct es_cfg_pair *ecr = es_cfg_mapping_pair(node, "ecr");
                 const struct es_cfg_pair *registry = es_cfg_mapping_pair(node, "registry");
                 const struct es_cfg_pair *second =
-                        ecr->key->line > registry->key->line ? ecr : registry;
+                    ecr->key->line > registry->key->line ? ecr : registry;
 
                 es_cfg_report_at(diag, second->key, "target",
                                  "give 'ecr' (an ECR target) or 'registry' (any OCI registry), "
                                  "not both");
-        } else if (values[0]) {
+        }
+        if (values[0])
                 parse_ecr(parser, values[0]);
-        } else if (values[1]) {
+        if (values[1])
                 parse_registry(parser, values[1]);
-        } else {
+        if (!values[0] && !values[1]) {
                 es_cfg_report_at(diag, node, "target",
                                  "expected 'ecr' (an ECR target) or 'registry: HOST[:PORT]' (any "
                                  "OCI registry)");

@@ -247,8 +247,9 @@ static int parse_mapping(struct builder *b, yaml_event_t *start, const char *pat
                 first = es_cfg_mapping_pair(node, key->text);
                 if (first) {
                         es_cfg_report_at(b->diag, key, value_path,
-                                         "duplicate key; it is already given at line %d", 
-                                         first->key->line);
+                                         "duplicate key; it is already given at line %d, "
+                                         "column %d",
+                                         first->key->line, first->key->column);
                         continue;
                 }
                 node->pairs = es_realloc(node->pairs, (node->n_pairs + 1) * sizeof(*node->pairs));

@@ -119,6 +119,11 @@ static int list_target(struct es_registries *registries, struct es_plan_image *i
                 return -(int)err->code;
 
         r = es_registry_list_tags(image->dst, image->target.repository, collect_tag, &tags, err);
+        if (r == -ES_ERR_NOT_FOUND) {
+                /* A repository the first push will create holds nothing yet. */
+                es_error_release(err);
+                r = 0;
+        }
         for (size_t i = 0; r >= 0 && i < tags.n; i++) {
                 struct es_manifest_info info = {0};
                 bool is_wanted = false, found = false;

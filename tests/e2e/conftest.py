@@ -145,6 +145,9 @@ def ecr_sync_environment(docker_config):
         variables = dict(os.environ)
         variables["DOCKER_CONFIG"] = docker_config
         variables["AWS_EC2_METADATA_DISABLED"] = "true"
+        # Unless a test points them at its emulator, AWS calls go to a closed
+        # loopback port: nothing leaves the machine, not even a DNS lookup.
+        variables["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
         for name, value in (overrides or {}).items():
             if value is None:
                 variables.pop(name, None)
@@ -240,7 +243,11 @@ def aws_environment(ecr_emulator, tmp_path):
             "HOME": str(home),
             "AWS_CONFIG_FILE": str(home / "config"),
             "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            # Every AWS service goes to the emulator, so no test ever reaches
+            # for a real AWS endpoint, even by name.
+            "AWS_ENDPOINT_URL": ecr_emulator.api_url,
             "AWS_ENDPOINT_URL_ECR": ecr_emulator.api_url,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": ecr_emulator.api_url,
             "AWS_EC2_METADATA_DISABLED": "true",
         })
         variables.update(overrides)

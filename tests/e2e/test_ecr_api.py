@@ -35,7 +35,7 @@ CLI_TIMEOUT_SECONDS = 60
 # Exit statuses of ecr-api-tool.
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-# The retry policy in src/aws/json_rpc.c: attempts per call.
+# Attempts per call in the retry policy of src/aws/json_rpc.c.
 MAX_ATTEMPTS = 5
 # ECR's largest page, which the client asks for.
 PAGE_SIZE = 1000
@@ -45,7 +45,7 @@ OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 # Variables passed through to the tool so sanitizer builds keep their settings.
 SANITIZER_VARIABLES = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 
-# Secret values preloaded by tests in this module; never printed by the tool.
+# Secret values that tests in this module preloaded. The tool must never print them.
 _preloaded_secrets = set()
 
 
@@ -148,7 +148,8 @@ def tool(ecr_emulator, aws_environment):
 
         output = result.stdout + result.stderr
         for secret in known_secrets(ecr_emulator):
-            assert secret not in output, f"a secret leaked into the output\n{result.describe()}"
+            redacted = result.describe().replace(secret, "<SECRET>")
+            assert secret not in output, f"a secret leaked into the output\n{redacted}"
         if check is not None:
             expected = 0 if check is True else check
             assert result.returncode == expected, (
@@ -160,7 +161,7 @@ def tool(ecr_emulator, aws_environment):
 
 @pytest.fixture
 def aws(ecr_emulator, aws_environment):
-    """Run Debian's AWS CLI against the control plane; returns the parsed JSON output.
+    """Run Debian's AWS CLI against the control plane and return the parsed JSON output.
 
     With check=False it returns the CompletedProcess instead.
     """
@@ -198,7 +199,7 @@ def calls_for(emulator, operation, name):
 
 
 def push_blobs(client, repository):
-    """Push a small config and layer; returns the manifest's descriptors."""
+    """Push a small config and layer, and return the manifest's descriptors."""
     config = json.dumps({"architecture": "amd64", "os": "linux",
                          "rootfs": {"type": "layers", "diff_ids": []}}).encode()
     layer = b"ecr-api-tool test layer\n" * 32
@@ -217,7 +218,7 @@ def image_manifest(descriptors, label):
 
 
 def push_images(emulator, repository, labels):
-    """Push one small image per label, tagged with the label; returns {tag: digest}."""
+    """Push one small image per label, tagged with the label, and return {tag: digest}."""
     client = emulator.registry_client()
     descriptors = push_blobs(client, repository)
     pushed = {}
@@ -234,7 +235,7 @@ def write_policy(tmp_path, document):
 
 
 def rule(priority, tag_status, **selection):
-    """Return one lifecycle rule; selection defaults to 'more than 10 images'."""
+    """Return one lifecycle rule whose selection defaults to 'more than 10 images'."""
     selection = {"tagStatus": tag_status, "countType": "imageCountMoreThan",
                  "countNumber": 10, **selection}
     return {"rulePriority": priority, "description": f"rule with priority {priority}",
@@ -760,8 +761,9 @@ def test_verbose_output_has_no_secret(tool, ecr_emulator, repository_name):
     finally:
         ecr_emulator.clear_faults()
 
-    # The tool call itself checks every known secret; these name the ones
-    # this test put in play, so a change to that check cannot hide them.
+    # The tool fixture checks every known secret after each run. These
+    # asserts name the secrets this test used, so they fail even if that
+    # check changes.
     new_passwords = issued_passwords(ecr_emulator) - before
     assert len(new_passwords) == 1
     output = "".join(run.stdout + run.stderr for run in runs)

@@ -22,3 +22,10 @@ __all__ = [
     "TokenServer", "log_paths", "new_log_dir", "push_big_fixture", "push_default_fixtures",
     "sha256_digest", "skopeo_raw",
 ]
+
+# A Docker Hub-like front (tags/list pagination, rate limits) and a helper
+# that pushes a repository with many tags.
+from .bigrepo import ManyTags, numbered_tag, push_many_tags, semver_tag  # noqa: E402
+from .hubfront import HubFront  # noqa: E402
+
+__all__ += ["HubFront", "ManyTags", "numbered_tag", "push_many_tags", "semver_tag"]

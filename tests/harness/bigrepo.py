@@ -41,7 +41,7 @@ class ManyTags:
 
 
 def push_small_image(client, repository, label="many-tags"):
-    """Push a one-layer OCI image by digest; returns (manifest bytes, digest)."""
+    """Push a one-layer OCI image by digest and return (manifest bytes, digest)."""
     layer = fixtures.gzip_layer(fixtures.top_layer_tar(label))
     config = fixtures.image_config("amd64", "linux", [layer])
     client.push_blob(repository, config)
@@ -58,7 +58,7 @@ def push_small_image(client, repository, label="many-tags"):
 
 
 def push_many_tags(client, repository, count, make_tag=numbered_tag, workers=DEFAULT_WORKERS):
-    """Push one small image and tag it count times; returns ManyTags.
+    """Push one small image, tag it count times and return a ManyTags.
 
     client is a RegistryClient with push rights. Each worker thread gets its
     own client with the same host and credentials, because RegistryClient

@@ -15,7 +15,9 @@ docker-registry 2.8 does not:
   carries `ratelimit-limit: LIMIT;w=WINDOW`, `ratelimit-remaining:
   REMAINING;w=WINDOW` and `docker-ratelimit-source: 127.0.0.1`. Manifest
   GETs count against the limit and HEADs do not. Once nothing remains, a
-  manifest GET gets 429 TOOMANYREQUESTS with a Retry-After header.
+  manifest GET gets 429 TOOMANYREQUESTS with a Retry-After header. A GET
+  without an Authorization header is forwarded even then, so that the
+  client still gets the backend's 401 challenge first.
 
 Everything else passes through unchanged and streamed in COPY_CHUNK_BYTES
 pieces, including chunked request bodies, so blobs of any size never sit in
@@ -74,9 +76,9 @@ class Counters:
     """Request counts for one repository or for the whole front.
 
     manifest_gets counts every manifest GET received, including those
-    answered with 429 (rate_limited) and those the backend rejected. pulls
-    counts the manifest GETs charged against the rate limit: the ones the
-    backend answered with 2xx. upload_requests counts requests under
+    rejected with 429 (also counted in rate_limited) and those the backend
+    rejected. pulls counts the manifest GETs charged against the rate limit,
+    which are the ones the backend returned a 2xx status for. upload_requests counts requests under
     blobs/uploads/ and upload_bytes the request body bytes they carried.
     """
     requests: int = 0
@@ -107,7 +109,7 @@ class TagsRequest:
 
 @dataclasses.dataclass(frozen=True)
 class RateLimit:
-    """A snapshot of the rate limit state; limit None means unlimited."""
+    """A snapshot of the rate limit state. limit None means unlimited."""
     limit: int
     window: int
     remaining: int
@@ -185,7 +187,7 @@ class _RequestBody:
         return self._consumed
 
     def pieces(self):
-        """Yield the body in pieces of at most COPY_CHUNK_BYTES; yields nothing a second time."""
+        """Yield the body in pieces of at most COPY_CHUNK_BYTES, and nothing on later calls."""
         if self._consumed:
             return
         self._consumed = True
@@ -356,7 +358,7 @@ class HubFront:
         self._log(logging.INFO, "rate limit remaining set to %d", remaining)
 
     def set_retry_after(self, seconds):
-        """Set the Retry-After value of 429 responses; None means the seconds left in the window."""
+        """Set the Retry-After of 429 responses: seconds, or None for the rest of the window."""
         if seconds is not None and seconds < 0:
             raise ValueError(f"retry_after must be None or at least 0, not {seconds}")
         with self._lock:
@@ -397,7 +399,7 @@ class HubFront:
                 ("docker-ratelimit-source", runtime.LOOPBACK)]
 
     def _reserve_pull(self):
-        """Take one pull from the allowance; returns "unlimited", "reserved" or "exhausted"."""
+        """Take one pull from the allowance and return "unlimited", "reserved" or "exhausted"."""
         with self._lock:
             self._roll_window()
             if self._limit is None:
@@ -545,6 +547,7 @@ def _make_handler(front):
                 self.send_header(name, value)
             for name, value in extra_headers:
                 self.send_header(name, value)
+
             length = response.getheader("Content-Length")
             has_body = (self.command != "HEAD" and response.status >= 200
                         and response.status not in (204, 304))
@@ -557,6 +560,7 @@ def _make_handler(front):
             if not has_body:
                 response.read()
                 return
+
             while True:
                 data = response.read(COPY_CHUNK_BYTES)
                 if not data:
@@ -709,7 +713,7 @@ def _make_handler(front):
                 raise front._too_many_requests()
             if outcome == "reserved" and not succeeded:
                 # NOTE: whether Docker Hub charges a failed manifest GET is
-                # not documented; this front charges only 2xx responses.
+                # not documented, so this front charges only 2xx responses.
                 front._refund_pull()
             if succeeded and outcome != "exhausted":
                 front._count(repository, "pulls")
@@ -721,6 +725,7 @@ def _make_handler(front):
             parameters = urllib.parse.parse_qs(query, keep_blank_values=True)
             n_text = parameters.get("n", [None])[0]
             last = parameters.get("last", [None])[0]
+
             # The backend returns every tag and ignores n and last, so it is
             # asked for the whole list, with the client's Authorization.
             response = self._forward(None, "GET", f"/v2/{repository}/tags/list")
@@ -729,13 +734,19 @@ def _make_handler(front):
                                                        0, None))
                 self._relay(response)
                 return response.status
-            document = json.loads(response.read())
+
+            try:
+                document = json.loads(response.read())
+            except ValueError as error:
+                raise _ErrorResponse(502, "UNAVAILABLE",
+                                     f"the backend returned an invalid tags/list body: {error}")
             try:
                 count = parse_page_size(n_text, front.page_size)
             except _ErrorResponse as error:
                 front._record_tags_request(TagsRequest(repository, n_text, last, error.status,
                                                        0, None))
                 raise
+
             tags = sorted(document.get("tags") or [])
             page, link = paginate_tags(repository, tags, count, last or None)
             headers = [("Link", link)] if link is not None else []

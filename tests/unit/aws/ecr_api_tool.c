@@ -52,14 +52,14 @@
 
 /* ECR allows at most 50 tags per repository. */
 #define MAX_REPOSITORY_TAGS 50
-/* Largest policy file read; ECR's own maximum is 30,720 characters. */
+/* Largest policy file the tool reads. ECR itself accepts at most 30,720 characters. */
 #define MAX_POLICY_FILE_BYTES (1024 * 1024)
 
 struct options {
         const char *region;
         const char *registry_id;
         bool verbose;
-        /* Only with create-repository. */
+        /* Settings for create-repository only. */
         struct es_ecr_repository_settings settings;
         struct es_ecr_tag tags[MAX_REPOSITORY_TAGS];
         bool has_settings;
@@ -108,7 +108,7 @@ static void usage(const char *problem)
         exit(2);
 }
 
-/* Parse "true" or "false"; anything else is a usage error. */
+/* Parse "true" or "false", and exit with a usage error on anything else. */
 static bool parse_bool(const char *option, const char *text)
 {
         if (strcmp(text, "true") == 0)
@@ -128,11 +128,11 @@ static void add_tag(struct options *options, char *text)
         if (equals == NULL || equals == text)
                 usage("--tag: expected KEY=VALUE");
         if (options->settings.n_tags == MAX_REPOSITORY_TAGS)
-                usage("--tag: too many tags; ECR allows 50 per repository");
+                usage("--tag: ECR allows at most 50 tags per repository");
         *equals = '\0';
         options->tags[options->settings.n_tags++] = (struct es_ecr_tag){
-                .key = text,
-                .value = equals + 1,
+            .key = text,
+            .value = equals + 1,
         };
 }
 
@@ -143,19 +143,18 @@ static void add_tag(struct options *options, char *text)
 static void parse_options(int argc, char **argv, struct options *options)
 {
         *options = (struct options){
-                .settings = {.scan_on_push = -1},
-                .args = es_calloc((size_t)argc, sizeof(char *)),
+            .settings = {.scan_on_push = -1},
+            .args = es_calloc((size_t)argc, sizeof(char *)),
         };
         options->settings.tags = options->tags;
 
         for (int i = 1; i < argc; i++) {
                 const char *arg = argv[i];
                 const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-                bool takes_value = strcmp(arg, "--region") == 0 ||
-                                   strcmp(arg, "--registry-id") == 0 ||
-                                   strcmp(arg, "--mutability") == 0 ||
-                                   strcmp(arg, "--scan-on-push") == 0 ||
-                                   strcmp(arg, "--kms") == 0 || strcmp(arg, "--tag") == 0;
+                bool takes_value =
+                    strcmp(arg, "--region") == 0 || strcmp(arg, "--registry-id") == 0 ||
+                    strcmp(arg, "--mutability") == 0 || strcmp(arg, "--scan-on-push") == 0 ||
+                    strcmp(arg, "--kms") == 0 || strcmp(arg, "--tag") == 0;
 
                 if (takes_value && value == NULL) {
                         fprintf(stderr, "ecr-api-tool: %s needs a value\n", arg);
@@ -198,7 +197,7 @@ static void parse_options(int argc, char **argv, struct options *options)
                         i++;
         }
         if (options->command == NULL)
-                usage("no command given");
+                usage("missing command");
         if (options->has_settings && strcmp(options->command, "create-repository") != 0)
                 usage("--mutability, --scan-on-push, --kms, --aes256 and --tag apply only to "
                       "create-repository");
@@ -286,8 +285,7 @@ static int read_text_file(const char *path, char **out, struct es_error *err)
         size_t len;
 
         if (file == NULL)
-                return es_error_set(err, ES_ERR_IO, "cannot open '%s': %s", path,
-                                    strerror(errno));
+                return es_error_set(err, ES_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
         text = es_malloc(MAX_POLICY_FILE_BYTES + 1);
         len = fread(text, 1, MAX_POLICY_FILE_BYTES + 1, file);
         if (ferror(file)) {
@@ -319,13 +317,13 @@ static int run_put_lifecycle_policy(struct context *context, struct es_error *er
         r = read_text_file(context->options->args[1], &policy, err);
         if (r < 0)
                 return r;
-        r = es_ecr_put_lifecycle_policy(context->ecr, context->options->registry_id, name,
-                                        policy, err);
+        r = es_ecr_put_lifecycle_policy(context->ecr, context->options->registry_id, name, policy,
+                                        err);
         if (r < 0)
                 return r;
-        return print_line(json_pack("{s:s, s:I}", "name", name, "policy_length",
-                                    (json_int_t)strlen(policy)),
-                          err);
+        return print_line(
+            json_pack("{s:s, s:I}", "name", name, "policy_length", (json_int_t)strlen(policy)),
+            err);
 }
 
 static int run_get_lifecycle_policy(struct context *context, struct es_error *err)
@@ -334,8 +332,8 @@ static int run_get_lifecycle_policy(struct context *context, struct es_error *er
         _cleanup_free_ char *policy = NULL;
         int r;
 
-        r = es_ecr_get_lifecycle_policy(context->ecr, context->options->registry_id, name,
-                                        &policy, err);
+        r = es_ecr_get_lifecycle_policy(context->ecr, context->options->registry_id, name, &policy,
+                                        err);
         if (r < 0)
                 return r;
         return print_line(json_pack("{s:s, s:s?}", "name", name, "policy", policy), err);
@@ -351,8 +349,8 @@ static int run_put_tag_mutability(struct context *context, struct es_error *err)
                                             mutability, err);
         if (r < 0)
                 return r;
-        return print_line(
-                json_pack("{s:s, s:s}", "name", name, "image_tag_mutability", mutability), err);
+        return print_line(json_pack("{s:s, s:s}", "name", name, "image_tag_mutability", mutability),
+                          err);
 }
 
 static int run_put_scanning(struct context *context, struct es_error *err)
@@ -365,8 +363,7 @@ static int run_put_scanning(struct context *context, struct es_error *err)
                                                     name, scan_on_push, err);
         if (r < 0)
                 return r;
-        return print_line(json_pack("{s:s, s:b}", "name", name, "scan_on_push", scan_on_push),
-                          err);
+        return print_line(json_pack("{s:s, s:b}", "name", name, "scan_on_push", scan_on_push), err);
 }
 
 static int print_listed_image(const struct es_ecr_image *image, void *ctx)
@@ -395,8 +392,7 @@ static int run_list_images(struct context *context, struct es_error *err)
 static int run_describe_images(struct context *context, struct es_error *err)
 {
         return es_ecr_describe_images(context->ecr, context->options->registry_id,
-                                      context->options->args[0], print_described_image, err,
-                                      err);
+                                      context->options->args[0], print_described_image, err, err);
 }
 
 static int run_batch_delete(struct context *context, struct es_error *err)
@@ -409,9 +405,9 @@ static int run_batch_delete(struct context *context, struct es_error *err)
                                       (const char *const *)&options->args[1], n_digests, err);
         if (r < 0)
                 return r;
-        return print_line(json_pack("{s:s, s:I}", "name", options->args[0], "deleted",
-                                    (json_int_t)n_digests),
-                          err);
+        return print_line(
+            json_pack("{s:s, s:I}", "name", options->args[0], "deleted", (json_int_t)n_digests),
+            err);
 }
 
 static int run_get_secret(struct context *context, struct es_error *err)
@@ -444,17 +440,17 @@ static int run_get_secret(struct context *context, struct es_error *err)
 }
 
 static const struct command commands[] = {
-        {"get-token", 0, 0, run_get_token},
-        {"describe-repository", 1, 1, run_describe_repository},
-        {"create-repository", 1, 1, run_create_repository},
-        {"put-lifecycle-policy", 2, 2, run_put_lifecycle_policy},
-        {"get-lifecycle-policy", 1, 1, run_get_lifecycle_policy},
-        {"put-tag-mutability", 2, 2, run_put_tag_mutability},
-        {"put-scanning", 2, 2, run_put_scanning},
-        {"list-images", 1, 1, run_list_images},
-        {"describe-images", 1, 1, run_describe_images},
-        {"batch-delete", 2, SIZE_MAX, run_batch_delete},
-        {"get-secret", 1, 1, run_get_secret},
+    {"get-token", 0, 0, run_get_token},
+    {"describe-repository", 1, 1, run_describe_repository},
+    {"create-repository", 1, 1, run_create_repository},
+    {"put-lifecycle-policy", 2, 2, run_put_lifecycle_policy},
+    {"get-lifecycle-policy", 1, 1, run_get_lifecycle_policy},
+    {"put-tag-mutability", 2, 2, run_put_tag_mutability},
+    {"put-scanning", 2, 2, run_put_scanning},
+    {"list-images", 1, 1, run_list_images},
+    {"describe-images", 1, 1, run_describe_images},
+    {"batch-delete", 2, SIZE_MAX, run_batch_delete},
+    {"get-secret", 1, 1, run_get_secret},
 };
 
 static const struct command *find_command(const struct options *options)
@@ -465,7 +461,7 @@ static const struct command *find_command(const struct options *options)
                 if (strcmp(command->name, options->command) != 0)
                         continue;
                 if (options->n_args < command->min_args || options->n_args > command->max_args) {
-                        fprintf(stderr, "ecr-api-tool: wrong number of arguments for %s\n",
+                        fprintf(stderr, "ecr-api-tool: invalid number of arguments for %s\n",
                                 command->name);
                         usage(NULL);
                 }
@@ -480,8 +476,7 @@ static const struct command *find_command(const struct options *options)
 }
 
 /* Create the HTTP client, the credential chain and the ECR client, then run the command. */
-static int run(const struct options *options, const struct command *command,
-               struct es_error *err)
+static int run(const struct options *options, const struct command *command, struct es_error *err)
 {
         struct context context = {.options = options};
         _cleanup_free_ char *resolved_region = NULL;
@@ -499,8 +494,8 @@ static int run(const struct options *options, const struct command *command,
         if (r >= 0)
                 r = es_aws_provider_new(context.http, NULL, &context.provider, err);
         if (r >= 0)
-                r = es_ecr_new(context.http, context.provider, context.region, NULL,
-                               &context.ecr, err);
+                r = es_ecr_new(context.http, context.provider, context.region, NULL, &context.ecr,
+                               err);
         if (r >= 0)
                 r = command->run(&context, err);
 

@@ -27,13 +27,13 @@ static const char *configs_dir;
 #define ECR_TARGET "target:\n  ecr: {region: eu-west-1}\n"
 #define ONE_IMAGE  "images:\n  - source: nginx\n"
 
-static void assert_str(const char *what, const char *actual, const char *expected)
+static void assert_str(const char *field, const char *actual, const char *expected)
 {
         if (actual == NULL && expected == NULL)
                 return;
         if (actual != NULL && expected != NULL && strcmp(actual, expected) == 0)
                 return;
-        print_error("field %s\n", what);
+        print_error("field %s\n", field);
         assert_string_equal(actual ? actual : "(null)", expected ? expected : "(null)");
 }
 
@@ -243,9 +243,8 @@ static void check_agent_filter(const struct es_sync_image *agent)
         struct es_tag_decision *decisions = NULL;
         struct es_error err = ES_ERROR_INIT;
 
-        assert_int_equal(es_tag_filter_apply(agent->filter, tags, ES_ARRAY_SIZE(tags), &decisions,
-                                             &err),
-                         0);
+        assert_int_equal(
+            es_tag_filter_apply(agent->filter, tags, ES_ARRAY_SIZE(tags), &decisions, &err), 0);
         for (size_t i = 0; i < ES_ARRAY_SIZE(tags); i++) {
                 if (decisions[i].kept != kept[i])
                         print_error("tag %s: kept %d, expected %d (%s)\n", tags[i],
@@ -308,8 +307,8 @@ static void test_defaults(void **state)
 static void test_registry_target(void **state)
 {
         struct es_sync_config *config =
-                parse_valid("target:\n  registry: Registry.Example.com:5000\n"
-                            "  repository_prefix: mirror/hub\n" ONE_IMAGE);
+            parse_valid("target:\n  registry: Registry.Example.com:5000\n"
+                        "  repository_prefix: mirror/hub\n" ONE_IMAGE);
 
         assert_false(config->target_is_ecr);
         assert_str("target_registry", config->target_registry, "registry.example.com:5000");
@@ -328,23 +327,23 @@ struct mapping_case {
 };
 
 static const struct mapping_case mapping_cases[] = {
-        {"dockerhub", "nginx", NULL, "dockerhub/nginx"},
-        {"dockerhub", "datadog/agent", NULL, "dockerhub/datadog/agent"},
-        {"dockerhub", "ghcr.io/org/tool", NULL, "dockerhub/org/tool"},
-        {"dockerhub", "127.0.0.1:5000/team/app", NULL, "dockerhub/team/app"},
-        {"dockerhub", "[::1]:5000/app", NULL, "dockerhub/app"},
-        {"dockerhub", "docker.io/library/nginx", NULL, "dockerhub/nginx"},
-        {"dockerhub", "index.docker.io/library/nginx", NULL, "dockerhub/nginx"},
-        /* Only Docker Hub's library/ is dropped. */
-        {"dockerhub", "ghcr.io/library/tool", NULL, "dockerhub/library/tool"},
-        {"mirror/hub", "datadog/agent", NULL, "mirror/hub/datadog/agent"},
-        {NULL, "nginx", NULL, "nginx"},
-        {NULL, "datadog/agent", NULL, "datadog/agent"},
-        {NULL, "ghcr.io/org/tool", NULL, "org/tool"},
-        {NULL, "127.0.0.1:5000/team/app", NULL, "team/app"},
-        /* An explicit target is the whole name: no prefix is added. */
-        {"dockerhub", "ghcr.io/org/tool", "tools/tool", "tools/tool"},
-        {NULL, "nginx", "web/nginx", "web/nginx"},
+    {"dockerhub", "nginx", NULL, "dockerhub/nginx"},
+    {"dockerhub", "datadog/agent", NULL, "dockerhub/datadog/agent"},
+    {"dockerhub", "ghcr.io/org/tool", NULL, "dockerhub/org/tool"},
+    {"dockerhub", "127.0.0.1:5000/team/app", NULL, "dockerhub/team/app"},
+    {"dockerhub", "[::1]:5000/app", NULL, "dockerhub/app"},
+    {"dockerhub", "docker.io/library/nginx", NULL, "dockerhub/nginx"},
+    {"dockerhub", "index.docker.io/library/nginx", NULL, "dockerhub/nginx"},
+    /* Only Docker Hub's library/ is dropped. */
+    {"dockerhub", "ghcr.io/library/tool", NULL, "dockerhub/library/tool"},
+    {"mirror/hub", "datadog/agent", NULL, "mirror/hub/datadog/agent"},
+    {NULL, "nginx", NULL, "nginx"},
+    {NULL, "datadog/agent", NULL, "datadog/agent"},
+    {NULL, "ghcr.io/org/tool", NULL, "org/tool"},
+    {NULL, "127.0.0.1:5000/team/app", NULL, "team/app"},
+    /* An explicit target is the whole name: no prefix is added. */
+    {"dockerhub", "ghcr.io/org/tool", "tools/tool", "tools/tool"},
+    {NULL, "nginx", "web/nginx", "web/nginx"},
 };
 
 static void test_target_mapping(void **state)
@@ -367,8 +366,7 @@ static void test_target_mapping(void **state)
                 if (strcmp(config->images[0].target_repository, c->expected) != 0)
                         print_error("case %zu: source %s, prefix %s\n", i, c->source,
                                     c->prefix ? c->prefix : "(none)");
-                assert_str("target_repository", config->images[0].target_repository,
-                           c->expected);
+                assert_str("target_repository", config->images[0].target_repository, c->expected);
                 es_sync_config_free(config);
         }
 }
@@ -377,11 +375,11 @@ static void test_target_mapping(void **state)
 
 static void test_registry_lookup(void **state)
 {
-        struct es_sync_config *config = parse_valid(ECR_TARGET
-                                                    "registries:\n"
-                                                    "  index.docker.io: {insecure: false}\n"
-                                                    "  127.0.0.1:5000: {insecure: true}\n"
-                                                    "  '[::1]:5000':\n" ONE_IMAGE);
+        struct es_sync_config *config =
+            parse_valid(ECR_TARGET "registries:\n"
+                                   "  index.docker.io: {insecure: false}\n"
+                                   "  127.0.0.1:5000: {insecure: true}\n"
+                                   "  '[::1]:5000':\n" ONE_IMAGE);
         const struct es_sync_registry *found;
 
         found = es_sync_config_registry(config, "docker.io");
@@ -407,9 +405,9 @@ static void test_lifecycle_policy_file(void **state)
 {
         _cleanup_free_ char *path = configs_path("config.yaml");
         struct es_sync_config *config =
-                parse_valid_at(ECR_TARGET "  repository_settings:\n"
-                                          "    lifecycle_policy_file: policy.json\n" ONE_IMAGE,
-                               path);
+            parse_valid_at(ECR_TARGET "  repository_settings:\n"
+                                      "    lifecycle_policy_file: policy.json\n" ONE_IMAGE,
+                           path);
 
         /* The file's text is sent compact: ECR's length limit counts every character. */
         assert_str("lifecycle_policy", config->settings.lifecycle_policy,
@@ -426,22 +424,22 @@ static void test_lifecycle_policy_file_errors(void **state)
                 const char *file;
                 const char *expected;
         } cases[] = {
-                {"bad-policy.json",
-                 "config.yaml:4:28: target.repository_settings.lifecycle_policy_file: invalid "
-                 "lifecycle policy in '"},
-                {"bad-policy.json", "bad-policy.json': rules[0]: selection: tagStatus \"tagged\" "
-                                    "needs tagPrefixList or tagPatternList"},
-                {"broken-policy.json", "broken-policy.json:2:0: invalid JSON: "},
-                {"missing.json", "target.repository_settings.lifecycle_policy_file: cannot open '"},
-                {"missing.json", "missing.json': No such file or directory"},
+            {"bad-policy.json",
+             "config.yaml:4:28: target.repository_settings.lifecycle_policy_file: invalid "
+             "lifecycle policy in '"},
+            {"bad-policy.json", "bad-policy.json': rules[0]: selection: tagStatus \"tagged\" "
+                                "needs tagPrefixList or tagPatternList"},
+            {"broken-policy.json", "broken-policy.json:2:0: invalid JSON: "},
+            {"missing.json", "target.repository_settings.lifecycle_policy_file: cannot open '"},
+            {"missing.json", "missing.json': No such file or directory"},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
                 _cleanup_free_ char *path = configs_path("config.yaml");
                 _cleanup_free_ char *text =
-                        es_asprintf(ECR_TARGET "  repository_settings:\n"
-                                               "    lifecycle_policy_file: %s\n" ONE_IMAGE,
-                                    cases[i].file);
+                    es_asprintf(ECR_TARGET "  repository_settings:\n"
+                                           "    lifecycle_policy_file: %s\n" ONE_IMAGE,
+                                cases[i].file);
                 _cleanup_free_ char *message = parse_invalid_at(text, strlen(text), path);
 
                 assert_contains(text, message, cases[i].expected);
@@ -457,346 +455,346 @@ struct invalid_case {
 };
 
 static const struct invalid_case invalid_cases[] = {
-        /* YAML itself. */
-        {"syntax error", "target: [a, b\nimages: []\n",
-         "config.yaml:2:7: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
-         "sequence at 1:9)"},
-        {"tab indentation", "target:\n\tecr: {}\n",
-         "config.yaml:2:1: invalid YAML: found character that cannot start any token"},
-        {"duplicate key", ECR_TARGET ONE_IMAGE "target:\n  ecr: {}\n",
-         "config.yaml:5:1: target: duplicate key; it is already given at line 1"},
-        {"duplicate nested key", ECR_TARGET "images:\n  - source: nginx\n    source: redis\n",
-         "config.yaml:5:5: images[0].source: duplicate key; it is already given at line 4"},
-        {"multiple documents", ECR_TARGET ONE_IMAGE "---\n" ECR_TARGET ONE_IMAGE,
-         "config.yaml:5:1: a second YAML document; a configuration file holds one document"},
-        {"alias", ECR_TARGET "images:\n  - source: &hub nginx\n  - source: *hub\n",
-         "config.yaml:5:13: images[1].source: alias '*hub': anchors and aliases are not "
-         "supported"},
-        {"custom tag", ECR_TARGET "images:\n  - source: !image nginx\n",
-         "config.yaml:4:13: images[0].source: unsupported tag '!image'"},
-        {"empty file", "", "config.yaml:1:1: the file is empty; expected a mapping"},
-        {"comments only", "# nothing here\n", "config.yaml:1:1: the file is empty"},
-        {"root is a list", "- target\n",
-         "config.yaml:1:1: expected a mapping with 'target' and 'images'"},
+    /* YAML itself. */
+    {"syntax error", "target: [a, b\nimages: []\n",
+     "config.yaml:2:7: invalid YAML: did not find expected ',' or ']' (while parsing a flow "
+     "sequence at 1:9)"},
+    {"tab indentation", "target:\n\tecr: {}\n",
+     "config.yaml:2:1: invalid YAML: found character that cannot start any token"},
+    {"duplicate key", ECR_TARGET ONE_IMAGE "target:\n  ecr: {}\n",
+     "config.yaml:5:1: target: duplicate key; it is already given at line 1, column 1"},
+    {"duplicate nested key", ECR_TARGET "images:\n  - source: nginx\n    source: redis\n",
+     "config.yaml:5:5: images[0].source: duplicate key; it is already given at line 4, "
+     "column 5"},
+    {"multiple documents", ECR_TARGET ONE_IMAGE "---\n" ECR_TARGET ONE_IMAGE,
+     "config.yaml:5:1: a second YAML document; a configuration file holds one document"},
+    {"alias", ECR_TARGET "images:\n  - source: &hub nginx\n  - source: *hub\n",
+     "config.yaml:5:13: images[1].source: alias '*hub': anchors and aliases are not "
+     "supported"},
+    {"custom tag", ECR_TARGET "images:\n  - source: !image nginx\n",
+     "config.yaml:4:13: images[0].source: unsupported tag '!image'"},
+    {"empty file", "", "config.yaml:1:1: the file is empty; expected a mapping"},
+    {"comments only", "# nothing here\n", "config.yaml:1:1: the file is empty"},
+    {"root is a list", "- target\n",
+     "config.yaml:1:1: expected a mapping with 'target' and 'images'"},
 
-        /* Unknown and missing keys. */
-        {"unknown key with suggestion",
-         "target:\n  ecr: {}\n  repository_prefx: hub\n" ONE_IMAGE,
-         "config.yaml:3:3: target.repository_prefx: unknown key; did you mean "
-         "'repository_prefix'?"},
-        {"unknown image key", ECR_TARGET "images:\n  - source: nginx\n    tag: {latest: 1}\n",
-         "config.yaml:5:5: images[0].tag: unknown key; did you mean 'tags'?"},
-        {"unknown key without suggestion", ECR_TARGET ONE_IMAGE "colour: blue\n",
-         "config.yaml:5:1: colour: unknown key; expected one of 'target', 'registries', "
-         "'images', 'schedule'"},
-        {"missing target", ONE_IMAGE,
-         "config.yaml:1:1: target: missing; expected a mapping with 'ecr' or 'registry'"},
-        {"missing images", ECR_TARGET,
-         "config.yaml:1:1: images: missing; expected a non-empty list of images"},
-        {"empty images", ECR_TARGET "images: []\n",
-         "config.yaml:3:9: images: expected a non-empty list of images"},
-        {"missing source", ECR_TARGET "images:\n  - target: tools/x\n",
-         "config.yaml:4:5: images[0].source: missing; expected a repository such as nginx"},
-        {"image as a string", ECR_TARGET "images:\n  - nginx\n",
-         "config.yaml:4:5: images[0]: expected a mapping with 'source', such as {source: nginx}"},
+    /* Unknown and missing keys. */
+    {"unknown key with suggestion", "target:\n  ecr: {}\n  repository_prefx: hub\n" ONE_IMAGE,
+     "config.yaml:3:3: target.repository_prefx: unknown key; did you mean "
+     "'repository_prefix'?"},
+    {"unknown image key", ECR_TARGET "images:\n  - source: nginx\n    tag: {latest: 1}\n",
+     "config.yaml:5:5: images[0].tag: unknown key; did you mean 'tags'?"},
+    {"unknown key without suggestion", ECR_TARGET ONE_IMAGE "colour: blue\n",
+     "config.yaml:5:1: colour: unknown key; expected one of 'target', 'registries', "
+     "'images', 'schedule'"},
+    {"missing target", ONE_IMAGE,
+     "config.yaml:1:1: target: missing; expected a mapping with 'ecr' or 'registry'"},
+    {"missing images", ECR_TARGET,
+     "config.yaml:1:1: images: missing; expected a non-empty list of images"},
+    {"empty images", ECR_TARGET "images: []\n",
+     "config.yaml:3:9: images: expected a non-empty list of images"},
+    {"missing source", ECR_TARGET "images:\n  - target: tools/x\n",
+     "config.yaml:4:5: images[0].source: missing; expected a repository such as nginx"},
+    {"image as a string", ECR_TARGET "images:\n  - nginx\n",
+     "config.yaml:4:5: images[0]: expected a mapping with 'source', such as {source: nginx}"},
 
-        /* The target. */
-        {"both ecr and registry", "target:\n  ecr: {}\n  registry: r.example.com\n" ONE_IMAGE,
-         "config.yaml:3:3: target: give 'ecr' (an ECR target) or 'registry' (any OCI registry), "
-         "not both"},
-        {"neither ecr nor registry", "target:\n  repository_prefix: hub\n" ONE_IMAGE,
-         "config.yaml:2:3: target: expected 'ecr' (an ECR target) or 'registry: HOST[:PORT]'"},
-        {"target not a mapping", "target: ecr\n" ONE_IMAGE,
-         "config.yaml:1:9: target: expected a mapping with 'ecr' or 'registry'"},
-        {"account unquoted", "target:\n  ecr: {account: 123456789012}\n" ONE_IMAGE,
-         "config.yaml:2:18: target.ecr.account: expected the 12-digit account ID as a quoted "
-         "string, such as \"123456789012\""},
-        {"account too short", "target:\n  ecr: {account: '12345678901'}\n" ONE_IMAGE,
-         "config.yaml:2:18: target.ecr.account: invalid account ID \"12345678901\"; expected "
-         "12 digits"},
-        {"account not digits", "target:\n  ecr: {account: '12345678901a'}\n" ONE_IMAGE,
-         "config.yaml:2:18: target.ecr.account: invalid account ID \"12345678901a\""},
-        {"bad region", "target:\n  ecr: {region: EU West}\n" ONE_IMAGE,
-         "config.yaml:2:17: target.ecr.region: invalid region \"EU West\"; expected a region "
-         "name such as eu-west-1"},
-        {"ecr not a mapping", "target:\n  ecr: eu-west-1\n" ONE_IMAGE,
-         "config.yaml:2:8: target.ecr: expected a mapping with 'region' and 'account', or no "
-         "value"},
-        {"registry host is a path", "target:\n  registry: ghcr.io/org\n" ONE_IMAGE,
-         "config.yaml:2:13: target.registry: invalid registry host \"ghcr.io/org\""},
-        {"registry host without dot", "target:\n  registry: myregistry\n" ONE_IMAGE,
-         "config.yaml:2:13: target.registry: invalid registry host \"myregistry\""},
-        {"bad prefix", "target:\n  ecr: {}\n  repository_prefix: Docker/Hub\n" ONE_IMAGE,
-         "config.yaml:3:22: target.repository_prefix: invalid repository path \"Docker/Hub\""},
-        {"prefix with trailing slash", "target:\n  ecr: {}\n  repository_prefix: hub/\n" ONE_IMAGE,
-         "config.yaml:3:22: target.repository_prefix: invalid repository path \"hub/\""},
-        {"empty prefix", "target:\n  ecr: {}\n  repository_prefix: ''\n" ONE_IMAGE,
-         "config.yaml:3:22: target.repository_prefix: expected a non-empty string"},
-        {"create_repositories yes", ECR_TARGET "  create_repositories: yes\n" ONE_IMAGE,
-         "config.yaml:3:24: target.create_repositories: expected true or false"},
-        {"manage_settings quoted", ECR_TARGET "  manage_settings: 'true'\n" ONE_IMAGE,
-         "config.yaml:3:20: target.manage_settings: expected true or false"},
+    /* The target. */
+    {"both ecr and registry", "target:\n  ecr: {}\n  registry: r.example.com\n" ONE_IMAGE,
+     "config.yaml:3:3: target: give 'ecr' (an ECR target) or 'registry' (any OCI registry), "
+     "not both"},
+    {"neither ecr nor registry", "target:\n  repository_prefix: hub\n" ONE_IMAGE,
+     "config.yaml:2:3: target: expected 'ecr' (an ECR target) or 'registry: HOST[:PORT]'"},
+    {"target not a mapping", "target: ecr\n" ONE_IMAGE,
+     "config.yaml:1:9: target: expected a mapping with 'ecr' or 'registry'"},
+    {"account unquoted", "target:\n  ecr: {account: 123456789012}\n" ONE_IMAGE,
+     "config.yaml:2:18: target.ecr.account: expected the 12-digit account ID as a quoted "
+     "string, such as \"123456789012\""},
+    {"account too short", "target:\n  ecr: {account: '12345678901'}\n" ONE_IMAGE,
+     "config.yaml:2:18: target.ecr.account: invalid account ID \"12345678901\"; expected "
+     "12 digits"},
+    {"account not digits", "target:\n  ecr: {account: '12345678901a'}\n" ONE_IMAGE,
+     "config.yaml:2:18: target.ecr.account: invalid account ID \"12345678901a\""},
+    {"bad region", "target:\n  ecr: {region: EU West}\n" ONE_IMAGE,
+     "config.yaml:2:17: target.ecr.region: invalid region \"EU West\"; expected a region "
+     "name such as eu-west-1"},
+    {"ecr not a mapping", "target:\n  ecr: eu-west-1\n" ONE_IMAGE,
+     "config.yaml:2:8: target.ecr: expected a mapping with 'region' and 'account', or no "
+     "value"},
+    {"registry host is a path", "target:\n  registry: ghcr.io/org\n" ONE_IMAGE,
+     "config.yaml:2:13: target.registry: invalid registry host \"ghcr.io/org\""},
+    {"registry host without dot", "target:\n  registry: myregistry\n" ONE_IMAGE,
+     "config.yaml:2:13: target.registry: invalid registry host \"myregistry\""},
+    {"bad prefix", "target:\n  ecr: {}\n  repository_prefix: Docker/Hub\n" ONE_IMAGE,
+     "config.yaml:3:22: target.repository_prefix: invalid repository path \"Docker/Hub\""},
+    {"prefix with trailing slash", "target:\n  ecr: {}\n  repository_prefix: hub/\n" ONE_IMAGE,
+     "config.yaml:3:22: target.repository_prefix: invalid repository path \"hub/\""},
+    {"empty prefix", "target:\n  ecr: {}\n  repository_prefix: ''\n" ONE_IMAGE,
+     "config.yaml:3:22: target.repository_prefix: expected a non-empty string"},
+    {"create_repositories yes", ECR_TARGET "  create_repositories: yes\n" ONE_IMAGE,
+     "config.yaml:3:24: target.create_repositories: expected true or false"},
+    {"manage_settings quoted", ECR_TARGET "  manage_settings: 'true'\n" ONE_IMAGE,
+     "config.yaml:3:20: target.manage_settings: expected true or false"},
 
-        /* Repository settings. */
-        {"settings with a registry target",
-         "target:\n  registry: r.example.com\n  repository_settings: {scan_on_push: true}\n"
-         ONE_IMAGE,
-         "config.yaml:3:3: target.repository_settings: applies only to ECR targets (target.ecr)"},
-        {"bad mutability", ECR_TARGET "  repository_settings: {image_tag_mutability: mutable}\n"
-         ONE_IMAGE,
-         "config.yaml:3:47: target.repository_settings.image_tag_mutability: expected MUTABLE or "
-         "IMMUTABLE, not \"mutable\""},
-        {"scan_on_push number", ECR_TARGET "  repository_settings: {scan_on_push: 1}\n" ONE_IMAGE,
-         "config.yaml:3:39: target.repository_settings.scan_on_push: expected true or false"},
-        {"bad encryption type",
-         ECR_TARGET "  repository_settings:\n    encryption: {type: DSSE}\n" ONE_IMAGE,
-         "config.yaml:4:24: target.repository_settings.encryption.type: expected AES256 or KMS, "
-         "not \"DSSE\""},
-        {"kms_key with AES256",
-         ECR_TARGET "  repository_settings:\n    encryption: {type: AES256, kms_key: alias/x}\n"
-         ONE_IMAGE,
-         "config.yaml:4:41: target.repository_settings.encryption.kms_key: only allowed with "
-         "type KMS"},
-        {"encryption without type",
-         ECR_TARGET "  repository_settings:\n    encryption: {kms_key: alias/x}\n" ONE_IMAGE,
-         "config.yaml:4:17: target.repository_settings.encryption.type: missing; expected "
-         "AES256 or KMS"},
-        {"resource tag key reserved",
-         ECR_TARGET "  repository_settings:\n    resource_tags: {'aws:team': x}\n" ONE_IMAGE,
-         "config.yaml:4:21: target.repository_settings.resource_tags.\"aws:team\": tag keys "
-         "starting with 'aws:' are reserved"},
-        {"resource tag value too long",
-         ECR_TARGET "  repository_settings:\n    resource_tags:\n      team: "
-                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
-         ONE_IMAGE,
-         "config.yaml:5:13: target.repository_settings.resource_tags.team: invalid tag value; "
-         "expected at most 256"},
-        {"resource tag value null",
-         ECR_TARGET "  repository_settings:\n    resource_tags: {team: }\n" ONE_IMAGE,
-         "target.repository_settings.resource_tags.team: expected a string; write \"\" for an "
-         "empty value"},
-        {"resource tags a list",
-         ECR_TARGET "  repository_settings:\n    resource_tags: [team]\n" ONE_IMAGE,
-         "config.yaml:4:20: target.repository_settings.resource_tags: expected a mapping of tag "
-         "keys to string values"},
-        {"lifecycle policy invalid",
-         ECR_TARGET "  repository_settings:\n"
-                    "    lifecycle_policy:\n"
-                    "      rules:\n"
-                    "        - rulePriority: 1\n"
-                    "          selection:\n"
-                    "            tagStatus: any\n"
-                    "            countType: imageCountMoreThan\n"
-                    "            countNumber: 0\n"
-                    "          action: {type: expire}\n" ONE_IMAGE,
-         "config.yaml:10:26: target.repository_settings.lifecycle_policy.rules[0].selection."
-         "countNumber: expected a whole number >= 1"},
-        {"lifecycle policy missing field",
-         ECR_TARGET "  repository_settings:\n"
-                    "    lifecycle_policy:\n"
-                    "      rules:\n"
-                    "        - rulePriority: 1\n"
-                    "          description: expire everything but the newest ten images\n"
-                    "          selection: {tagStatus: tagged, countType: imageCountMoreThan, "
-                    "countNumber: 10}\n"
-                    "          action: {type: expire}\n" ONE_IMAGE,
-         "config.yaml:8:22: target.repository_settings.lifecycle_policy.rules[0].selection: "
-         "tagStatus \"tagged\" needs tagPrefixList or tagPatternList"},
-        {"lifecycle policy unknown field",
-         ECR_TARGET "  repository_settings:\n"
-                    "    lifecycle_policy:\n"
-                    "      rules:\n"
-                    "        - rulePriority: 1\n"
-                    "          selection: {tagStatus: untagged, countType: imageCountMoreThan, "
-                    "countNumber: 10}\n"
-                    "          action: {type: expire}\n"
-                    "          priority: 2\n" ONE_IMAGE,
-         "config.yaml:9:11: target.repository_settings.lifecycle_policy.rules[0]: unknown field "
-         "'priority'"},
-        {"lifecycle policy any not last",
-         ECR_TARGET "  repository_settings:\n"
-                    "    lifecycle_policy:\n"
-                    "      rules:\n"
-                    "        - rulePriority: 1\n"
-                    "          selection: {tagStatus: any, countType: imageCountMoreThan, "
-                    "countNumber: 100}\n"
-                    "          action: {type: expire}\n"
-                    "        - rulePriority: 2\n"
-                    "          selection: {tagStatus: untagged, countType: imageCountMoreThan, "
-                    "countNumber: 10}\n"
-                    "          action: {type: expire}\n" ONE_IMAGE,
-         "config.yaml:6:11: target.repository_settings.lifecycle_policy.rules[0]: a rule with "
-         "tagStatus \"any\" must have the highest rulePriority (2), not 1"},
-        {"lifecycle policy a list",
-         ECR_TARGET "  repository_settings:\n    lifecycle_policy: [a]\n" ONE_IMAGE,
-         "config.yaml:4:23: target.repository_settings.lifecycle_policy: expected a mapping "
-         "with 'rules'"},
-        {"lifecycle policy and file",
-         ECR_TARGET "  repository_settings:\n"
-                    "    lifecycle_policy: {rules: []}\n"
-                    "    lifecycle_policy_file: policy.json\n" ONE_IMAGE,
-         "config.yaml:5:5: target.repository_settings: give lifecycle_policy or "
-         "lifecycle_policy_file, not both"},
+    /* Repository settings. */
+    {"settings with a registry target",
+     "target:\n  registry: r.example.com\n  repository_settings: {scan_on_push: true}\n" ONE_IMAGE,
+     "config.yaml:3:3: target.repository_settings: applies only to ECR targets (target.ecr)"},
+    {"bad mutability",
+     ECR_TARGET "  repository_settings: {image_tag_mutability: mutable}\n" ONE_IMAGE,
+     "config.yaml:3:47: target.repository_settings.image_tag_mutability: expected MUTABLE or "
+     "IMMUTABLE, not \"mutable\""},
+    {"scan_on_push number", ECR_TARGET "  repository_settings: {scan_on_push: 1}\n" ONE_IMAGE,
+     "config.yaml:3:39: target.repository_settings.scan_on_push: expected true or false"},
+    {"bad encryption type",
+     ECR_TARGET "  repository_settings:\n    encryption: {type: DSSE}\n" ONE_IMAGE,
+     "config.yaml:4:24: target.repository_settings.encryption.type: expected AES256 or KMS, "
+     "not \"DSSE\""},
+    {"kms_key with AES256",
+     ECR_TARGET
+     "  repository_settings:\n    encryption: {type: AES256, kms_key: alias/x}\n" ONE_IMAGE,
+     "config.yaml:4:41: target.repository_settings.encryption.kms_key: only allowed with "
+     "type KMS"},
+    {"encryption without type",
+     ECR_TARGET "  repository_settings:\n    encryption: {kms_key: alias/x}\n" ONE_IMAGE,
+     "config.yaml:4:17: target.repository_settings.encryption.type: missing; expected "
+     "AES256 or KMS"},
+    {"resource tag key reserved",
+     ECR_TARGET "  repository_settings:\n    resource_tags: {'aws:team': x}\n" ONE_IMAGE,
+     "config.yaml:4:21: target.repository_settings.resource_tags.\"aws:team\": tag keys "
+     "starting with 'aws:' are reserved"},
+    {"resource tag value too long",
+     ECR_TARGET
+     "  repository_settings:\n    resource_tags:\n      team: "
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n" ONE_IMAGE,
+     "config.yaml:5:13: target.repository_settings.resource_tags.team: invalid tag value; "
+     "expected at most 256"},
+    {"resource tag value null",
+     ECR_TARGET "  repository_settings:\n    resource_tags: {team: }\n" ONE_IMAGE,
+     "target.repository_settings.resource_tags.team: expected a string; write \"\" for an "
+     "empty value"},
+    {"resource tags a list",
+     ECR_TARGET "  repository_settings:\n    resource_tags: [team]\n" ONE_IMAGE,
+     "config.yaml:4:20: target.repository_settings.resource_tags: expected a mapping of tag "
+     "keys to string values"},
+    {"lifecycle policy invalid",
+     ECR_TARGET "  repository_settings:\n"
+                "    lifecycle_policy:\n"
+                "      rules:\n"
+                "        - rulePriority: 1\n"
+                "          selection:\n"
+                "            tagStatus: any\n"
+                "            countType: imageCountMoreThan\n"
+                "            countNumber: 0\n"
+                "          action: {type: expire}\n" ONE_IMAGE,
+     "config.yaml:10:26: target.repository_settings.lifecycle_policy.rules[0].selection."
+     "countNumber: expected a whole number >= 1"},
+    {"lifecycle policy missing field",
+     ECR_TARGET "  repository_settings:\n"
+                "    lifecycle_policy:\n"
+                "      rules:\n"
+                "        - rulePriority: 1\n"
+                "          description: expire everything but the newest ten images\n"
+                "          selection: {tagStatus: tagged, countType: imageCountMoreThan, "
+                "countNumber: 10}\n"
+                "          action: {type: expire}\n" ONE_IMAGE,
+     "config.yaml:8:22: target.repository_settings.lifecycle_policy.rules[0].selection: "
+     "tagStatus \"tagged\" needs tagPrefixList or tagPatternList"},
+    {"lifecycle policy unknown field",
+     ECR_TARGET "  repository_settings:\n"
+                "    lifecycle_policy:\n"
+                "      rules:\n"
+                "        - rulePriority: 1\n"
+                "          selection: {tagStatus: untagged, countType: imageCountMoreThan, "
+                "countNumber: 10}\n"
+                "          action: {type: expire}\n"
+                "          priority: 2\n" ONE_IMAGE,
+     "config.yaml:9:11: target.repository_settings.lifecycle_policy.rules[0]: unknown field "
+     "'priority'"},
+    {"lifecycle policy any not last",
+     ECR_TARGET "  repository_settings:\n"
+                "    lifecycle_policy:\n"
+                "      rules:\n"
+                "        - rulePriority: 1\n"
+                "          selection: {tagStatus: any, countType: imageCountMoreThan, "
+                "countNumber: 100}\n"
+                "          action: {type: expire}\n"
+                "        - rulePriority: 2\n"
+                "          selection: {tagStatus: untagged, countType: imageCountMoreThan, "
+                "countNumber: 10}\n"
+                "          action: {type: expire}\n" ONE_IMAGE,
+     "config.yaml:6:11: target.repository_settings.lifecycle_policy.rules[0]: a rule with "
+     "tagStatus \"any\" must have the highest rulePriority (2), not 1"},
+    {"lifecycle policy a list",
+     ECR_TARGET "  repository_settings:\n    lifecycle_policy: [a]\n" ONE_IMAGE,
+     "config.yaml:4:23: target.repository_settings.lifecycle_policy: expected a mapping "
+     "with 'rules'"},
+    {"lifecycle policy and file",
+     ECR_TARGET "  repository_settings:\n"
+                "    lifecycle_policy: {rules: []}\n"
+                "    lifecycle_policy_file: policy.json\n" ONE_IMAGE,
+     "config.yaml:5:5: target.repository_settings: give lifecycle_policy or "
+     "lifecycle_policy_file, not both"},
 
-        /* Registries and credentials. */
-        {"registry key not a host", ECR_TARGET "registries:\n  nginx: {insecure: true}\n"
-         ONE_IMAGE,
-         "config.yaml:4:3: registries.nginx: invalid registry host; expected HOST[:PORT]"},
-        {"registry listed twice", ECR_TARGET "registries:\n  docker.io:\n  index.docker.io:\n"
-         ONE_IMAGE,
-         "config.yaml:5:3: registries.\"index.docker.io\": the registry docker.io is already "
-         "configured at line 4"},
-        {"insecure not a bool", ECR_TARGET "registries:\n  ghcr.io: {insecure: 'no'}\n" ONE_IMAGE,
-         "config.yaml:4:23: registries.\"ghcr.io\".insecure: expected true or false"},
-        {"unknown registry key", ECR_TARGET "registries:\n  ghcr.io: {ca_fle: x}\n" ONE_IMAGE,
-         "config.yaml:4:13: registries.\"ghcr.io\".ca_fle: unknown key; did you mean 'ca_file'?"},
-        {"ca_file missing", ECR_TARGET "registries:\n  ghcr.io: {ca_file: /nonexistent/ca.pem}\n"
-         ONE_IMAGE,
-         "config.yaml:4:22: registries.\"ghcr.io\".ca_file: cannot read '/nonexistent/ca.pem': "
-         "No such file or directory"},
-        {"two credential forms",
-         ECR_TARGET "registries:\n  docker.io:\n    credentials:\n"
-                    "      username_env: HUB_USER\n      password_env: HUB_TOKEN\n"
-                    "      aws_secret: hub\n" ONE_IMAGE,
-         "config.yaml:6:7: registries.\"docker.io\".credentials: give one form of credentials, "
-         "not both username_env and password_env and aws_secret"},
-        {"no credential form", ECR_TARGET "registries:\n  docker.io:\n    credentials: {}\n"
-         ONE_IMAGE,
-         "config.yaml:5:18: registries.\"docker.io\".credentials: expected one form: "
-         "username_env and password_env, username_file and password_file, or aws_secret"},
-        {"half a credential pair",
-         ECR_TARGET "registries:\n  docker.io:\n    credentials: {username_file: user}\n"
-         ONE_IMAGE,
-         "config.yaml:5:18: registries.\"docker.io\".credentials.password_file: missing; "
-         "username_file and password_file go together"},
-        {"secret region without secret",
-         ECR_TARGET "registries:\n  docker.io:\n    credentials: {aws_secret_region: us-east-1}\n"
-         ONE_IMAGE,
-         "registries.\"docker.io\".credentials.aws_secret: missing; aws_secret_region needs "
-         "aws_secret"},
-        {"bad environment variable name",
-         ECR_TARGET "registries:\n  docker.io:\n"
-                    "    credentials: {username_env: HUB-USER, password_env: HUB_TOKEN}\n"
-         ONE_IMAGE,
-         "config.yaml:5:33: registries.\"docker.io\".credentials.username_env: invalid "
-         "environment variable name \"HUB-USER\""},
-        {"credential file not a string",
-         ECR_TARGET "registries:\n  docker.io:\n"
-                    "    credentials: {username_file: [a], password_file: b}\n" ONE_IMAGE,
-         "config.yaml:5:34: registries.\"docker.io\".credentials.username_file: expected a "
-         "string"},
-        {"bad secret name",
-         ECR_TARGET "registries:\n  docker.io:\n    credentials: {aws_secret: 'hub secret'}\n"
-         ONE_IMAGE,
-         "config.yaml:5:31: registries.\"docker.io\".credentials.aws_secret: invalid secret "
-         "\"hub secret\""},
-        {"negative reserve", ECR_TARGET "registries:\n  docker.io: {rate_limit: {reserve: -1}}\n"
-         ONE_IMAGE,
-         "config.yaml:4:37: registries.\"docker.io\".rate_limit.reserve: expected a whole number "
-         ">= 0"},
-        {"reserve as text",
-         ECR_TARGET "registries:\n  docker.io: {rate_limit: {reserve: many}}\n" ONE_IMAGE,
-         "config.yaml:4:37: registries.\"docker.io\".rate_limit.reserve: expected a whole number "
-         ">= 0"},
-        {"reserve as a fraction",
-         ECR_TARGET "registries:\n  docker.io: {rate_limit: {reserve: 2.5}}\n" ONE_IMAGE,
-         "config.yaml:4:37: registries.\"docker.io\".rate_limit.reserve: expected a whole number "
-         ">= 0"},
-        {"registries a list", ECR_TARGET "registries: [docker.io]\n" ONE_IMAGE,
-         "config.yaml:3:13: registries: expected a mapping of registry hosts"},
+    /* Registries and credentials. */
+    {"registry key not a host", ECR_TARGET "registries:\n  nginx: {insecure: true}\n" ONE_IMAGE,
+     "config.yaml:4:3: registries.nginx: invalid registry host; expected HOST[:PORT]"},
+    {"registry listed twice",
+     ECR_TARGET "registries:\n  docker.io:\n  index.docker.io:\n" ONE_IMAGE,
+     "config.yaml:5:3: registries.\"index.docker.io\": the registry docker.io is already "
+     "configured at line 4"},
+    {"insecure not a bool", ECR_TARGET "registries:\n  ghcr.io: {insecure: 'no'}\n" ONE_IMAGE,
+     "config.yaml:4:23: registries.\"ghcr.io\".insecure: expected true or false"},
+    {"unknown registry key", ECR_TARGET "registries:\n  ghcr.io: {ca_fle: x}\n" ONE_IMAGE,
+     "config.yaml:4:13: registries.\"ghcr.io\".ca_fle: unknown key; did you mean 'ca_file'?"},
+    {"ca_file missing",
+     ECR_TARGET "registries:\n  ghcr.io: {ca_file: /nonexistent/ca.pem}\n" ONE_IMAGE,
+     "config.yaml:4:22: registries.\"ghcr.io\".ca_file: cannot read '/nonexistent/ca.pem': "
+     "No such file or directory"},
+    {"two credential forms",
+     ECR_TARGET "registries:\n  docker.io:\n    credentials:\n"
+                "      username_env: HUB_USER\n      password_env: HUB_TOKEN\n"
+                "      aws_secret: hub\n" ONE_IMAGE,
+     "config.yaml:6:7: registries.\"docker.io\".credentials: mixes username_env and "
+     "aws_secret; give username_env and password_env, username_file and password_file, or "
+     "aws_secret alone"},
+    {"mixed credential pairs",
+     ECR_TARGET "registries:\n  docker.io:\n"
+                "    credentials: {username_env: HUB_USER, password_file: token}\n" ONE_IMAGE,
+     "config.yaml:5:18: registries.\"docker.io\".credentials: mixes username_env and "
+     "password_file"},
+    {"no credential form", ECR_TARGET "registries:\n  docker.io:\n    credentials: {}\n" ONE_IMAGE,
+     "config.yaml:5:18: registries.\"docker.io\".credentials: expected one form: "
+     "username_env and password_env, username_file and password_file, or aws_secret"},
+    {"half a credential pair",
+     ECR_TARGET "registries:\n  docker.io:\n    credentials: {username_file: user}\n" ONE_IMAGE,
+     "config.yaml:5:18: registries.\"docker.io\".credentials.password_file: missing; "
+     "username_file and password_file go together"},
+    {"secret region without secret",
+     ECR_TARGET
+     "registries:\n  docker.io:\n    credentials: {aws_secret_region: us-east-1}\n" ONE_IMAGE,
+     "registries.\"docker.io\".credentials.aws_secret: missing; aws_secret_region needs "
+     "aws_secret"},
+    {"bad environment variable name",
+     ECR_TARGET "registries:\n  docker.io:\n"
+                "    credentials: {username_env: HUB-USER, password_env: HUB_TOKEN}\n" ONE_IMAGE,
+     "config.yaml:5:33: registries.\"docker.io\".credentials.username_env: invalid "
+     "environment variable name \"HUB-USER\""},
+    {"credential file not a string",
+     ECR_TARGET "registries:\n  docker.io:\n"
+                "    credentials: {username_file: [a], password_file: b}\n" ONE_IMAGE,
+     "config.yaml:5:34: registries.\"docker.io\".credentials.username_file: expected a "
+     "string"},
+    {"bad secret name",
+     ECR_TARGET
+     "registries:\n  docker.io:\n    credentials: {aws_secret: 'hub secret'}\n" ONE_IMAGE,
+     "config.yaml:5:31: registries.\"docker.io\".credentials.aws_secret: invalid secret "
+     "\"hub secret\""},
+    {"negative reserve",
+     ECR_TARGET "registries:\n  docker.io: {rate_limit: {reserve: -1}}\n" ONE_IMAGE,
+     "config.yaml:4:37: registries.\"docker.io\".rate_limit.reserve: expected a whole number "
+     ">= 0"},
+    {"reserve as text",
+     ECR_TARGET "registries:\n  docker.io: {rate_limit: {reserve: many}}\n" ONE_IMAGE,
+     "config.yaml:4:37: registries.\"docker.io\".rate_limit.reserve: expected a whole number "
+     ">= 0"},
+    {"reserve as a fraction",
+     ECR_TARGET "registries:\n  docker.io: {rate_limit: {reserve: 2.5}}\n" ONE_IMAGE,
+     "config.yaml:4:37: registries.\"docker.io\".rate_limit.reserve: expected a whole number "
+     ">= 0"},
+    {"registries a list", ECR_TARGET "registries: [docker.io]\n" ONE_IMAGE,
+     "config.yaml:3:13: registries: expected a mapping of registry hosts"},
 
-        /* Images. */
-        {"uppercase source", ECR_TARGET "images:\n  - source: Datadog/agent\n",
-         "config.yaml:4:13: images[0].source: invalid "},
-        {"source with a tag", ECR_TARGET "images:\n  - source: nginx:1.27\n",
-         "config.yaml:4:13: images[0].source: invalid "},
-        {"source with a digest",
-         ECR_TARGET "images:\n  - source: nginx@sha256:"
-                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
-         "config.yaml:4:13: images[0].source: invalid "},
-        {"source not a string", ECR_TARGET "images:\n  - source: [nginx]\n",
-         "config.yaml:4:13: images[0].source: expected a string"},
-        {"include a string", ECR_TARGET "images:\n  - source: nginx\n    tags: {include: '^1'}\n",
-         "config.yaml:5:21: images[0].tags.include: expected a list of strings"},
-        {"include item a list",
-         ECR_TARGET "images:\n  - source: nginx\n    tags: {include: ['^1', [x]]}\n",
-         "config.yaml:5:28: images[0].tags.include[1]: expected a string"},
-        {"bad include regex",
-         ECR_TARGET "images:\n  - source: nginx\n    tags:\n      include: ['^1', '^7\\.(']\n",
-         "config.yaml:6:23: images[0].tags.include[1]: invalid regular expression \"^7\\.(\": "},
-        {"bad exclude regex",
-         ECR_TARGET "images:\n  - source: nginx\n    tags:\n      exclude:\n        - '[a-'\n",
-         "config.yaml:7:11: images[0].tags.exclude[0]: invalid regular expression \"[a-\""},
-        {"bad semver", ECR_TARGET "images:\n  - source: nginx\n    tags: {semver: '>=7.x <<8'}\n",
-         "config.yaml:5:20: images[0].tags.semver: invalid semver range \">=7.x <<8\""},
-        {"latest zero", ECR_TARGET "images:\n  - source: nginx\n    tags: {latest: 0}\n",
-         "config.yaml:5:20: images[0].tags.latest: expected a whole number >= 1"},
-        {"latest quoted", ECR_TARGET "images:\n  - source: nginx\n    tags: {latest: '5'}\n",
-         "config.yaml:5:20: images[0].tags.latest: expected a whole number >= 1"},
-        {"latest too large",
-         ECR_TARGET "images:\n  - source: nginx\n    tags: {latest: 99999999999}\n",
-         "config.yaml:5:20: images[0].tags.latest: expected a whole number from 1 to 4294967295"},
-        {"tags a list", ECR_TARGET "images:\n  - source: nginx\n    tags: ['1.27']\n",
-         "config.yaml:5:11: images[0].tags: expected a mapping with include, exclude, semver or "
-         "latest"},
-        {"bad platform", ECR_TARGET "images:\n  - source: nginx\n    platforms: [linux]\n",
-         "config.yaml:5:17: images[0].platforms[0]: invalid platform \"linux\""},
-        {"platform listed twice",
-         ECR_TARGET "images:\n  - source: nginx\n    platforms: [linux/arm64, linux/aarch64]\n",
-         "config.yaml:5:30: images[0].platforms[1]: the platform linux/arm64 is listed twice"},
-        {"platforms empty", ECR_TARGET "images:\n  - source: nginx\n    platforms: []\n",
-         "config.yaml:5:16: images[0].platforms: expected a non-empty list of platforms"},
-        {"platforms a string", ECR_TARGET "images:\n  - source: nginx\n    platforms: linux/amd64\n",
-         "config.yaml:5:16: images[0].platforms: expected a non-empty list of platforms"},
-        {"bad target", ECR_TARGET "images:\n  - source: nginx\n    target: Tools/Nginx\n",
-         "config.yaml:5:13: images[0].target: invalid repository path \"Tools/Nginx\""},
-        {"two images one target",
-         "target:\n  ecr: {}\n  repository_prefix: hub\n"
-         "images:\n  - source: nginx\n  - source: redis\n  - source: docker.io/library/nginx\n",
-         "config.yaml:7:13: images[2].source: images[0] (line 5, \"nginx\") and images[2] "
-         "(line 7, \"docker.io/library/nginx\") both map to the target repository \"hub/nginx\"; "
-         "give one of them its own 'target'"},
-        {"explicit target collides",
-         ECR_TARGET "images:\n  - source: ghcr.io/org/nginx\n  - source: nginx\n"
-                    "    target: org/nginx\n",
-         "config.yaml:6:13: images[1].target: images[0] (line 4, \"ghcr.io/org/nginx\") and "
-         "images[1] (line 5, \"nginx\") both map to the target repository \"org/nginx\""},
+    /* Images. */
+    {"uppercase source", ECR_TARGET "images:\n  - source: Datadog/agent\n",
+     "config.yaml:4:13: images[0].source: invalid "},
+    {"source with a tag", ECR_TARGET "images:\n  - source: nginx:1.27\n",
+     "config.yaml:4:13: images[0].source: invalid "},
+    {"source with a digest",
+     ECR_TARGET "images:\n  - source: nginx@sha256:"
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+     "config.yaml:4:13: images[0].source: invalid "},
+    {"source not a string", ECR_TARGET "images:\n  - source: [nginx]\n",
+     "config.yaml:4:13: images[0].source: expected a string"},
+    {"include a string", ECR_TARGET "images:\n  - source: nginx\n    tags: {include: '^1'}\n",
+     "config.yaml:5:21: images[0].tags.include: expected a list of strings"},
+    {"include item a list",
+     ECR_TARGET "images:\n  - source: nginx\n    tags: {include: ['^1', [x]]}\n",
+     "config.yaml:5:28: images[0].tags.include[1]: expected a string"},
+    {"bad include regex",
+     ECR_TARGET "images:\n  - source: nginx\n    tags:\n      include: ['^1', '^7\\.(']\n",
+     "config.yaml:6:23: images[0].tags.include[1]: invalid regular expression \"^7\\.(\": "},
+    {"bad exclude regex",
+     ECR_TARGET "images:\n  - source: nginx\n    tags:\n      exclude:\n        - '[a-'\n",
+     "config.yaml:7:11: images[0].tags.exclude[0]: invalid regular expression \"[a-\""},
+    {"bad semver", ECR_TARGET "images:\n  - source: nginx\n    tags: {semver: '>=7.x <<8'}\n",
+     "config.yaml:5:20: images[0].tags.semver: invalid semver range \">=7.x <<8\""},
+    {"latest zero", ECR_TARGET "images:\n  - source: nginx\n    tags: {latest: 0}\n",
+     "config.yaml:5:20: images[0].tags.latest: expected a whole number >= 1"},
+    {"latest quoted", ECR_TARGET "images:\n  - source: nginx\n    tags: {latest: '5'}\n",
+     "config.yaml:5:20: images[0].tags.latest: expected a whole number >= 1"},
+    {"latest too large", ECR_TARGET "images:\n  - source: nginx\n    tags: {latest: 99999999999}\n",
+     "config.yaml:5:20: images[0].tags.latest: expected a whole number from 1 to 4294967295"},
+    {"tags a list", ECR_TARGET "images:\n  - source: nginx\n    tags: ['1.27']\n",
+     "config.yaml:5:11: images[0].tags: expected a mapping with include, exclude, semver or "
+     "latest"},
+    {"bad platform", ECR_TARGET "images:\n  - source: nginx\n    platforms: [linux]\n",
+     "config.yaml:5:17: images[0].platforms[0]: invalid platform \"linux\""},
+    {"platform listed twice",
+     ECR_TARGET "images:\n  - source: nginx\n    platforms: [linux/arm64, linux/aarch64]\n",
+     "config.yaml:5:30: images[0].platforms[1]: the platform linux/arm64 is listed twice"},
+    {"platforms empty", ECR_TARGET "images:\n  - source: nginx\n    platforms: []\n",
+     "config.yaml:5:16: images[0].platforms: expected a non-empty list of platforms"},
+    {"platforms a string", ECR_TARGET "images:\n  - source: nginx\n    platforms: linux/amd64\n",
+     "config.yaml:5:16: images[0].platforms: expected a non-empty list of platforms"},
+    {"bad target", ECR_TARGET "images:\n  - source: nginx\n    target: Tools/Nginx\n",
+     "config.yaml:5:13: images[0].target: invalid repository path \"Tools/Nginx\""},
+    {"two images one target",
+     "target:\n  ecr: {}\n  repository_prefix: hub\n"
+     "images:\n  - source: nginx\n  - source: redis\n  - source: docker.io/library/nginx\n",
+     "config.yaml:7:13: images[2].source: images[0] (line 5, \"nginx\") and images[2] "
+     "(line 7, \"docker.io/library/nginx\") both map to the target repository \"hub/nginx\"; "
+     "give one of them its own 'target'"},
+    {"explicit target collides",
+     ECR_TARGET "images:\n  - source: ghcr.io/org/nginx\n  - source: nginx\n"
+                "    target: org/nginx\n",
+     "config.yaml:6:13: images[1].target: images[0] (line 4, \"ghcr.io/org/nginx\") and "
+     "images[1] (line 5, \"nginx\") both map to the target repository \"org/nginx\""},
 
-        /* Schedule. */
-        {"cron four fields", ECR_TARGET ONE_IMAGE "schedule: '0 3 * *'\n",
-         "config.yaml:5:11: schedule: expected 5 fields (minute hour day-of-month month "
-         "day-of-week), found 4"},
-        {"cron six fields", ECR_TARGET ONE_IMAGE "schedule: '0 0 3 * * *'\n",
-         "config.yaml:5:11: schedule: expected 5 fields"},
-        {"cron minute out of range", ECR_TARGET ONE_IMAGE "schedule: '60 3 * * *'\n",
-         "config.yaml:5:11: schedule: minute field \"60\": 60 is out of range; expected 0-59"},
-        {"cron hour out of range", ECR_TARGET ONE_IMAGE "schedule: '0 24 * * *'\n",
-         "schedule: hour field \"24\": 24 is out of range; expected 0-23"},
-        {"cron day zero", ECR_TARGET ONE_IMAGE "schedule: '0 3 0 * *'\n",
-         "schedule: day-of-month field \"0\": 0 is out of range; expected 1-31"},
-        {"cron month name", ECR_TARGET ONE_IMAGE "schedule: '0 3 1 JANUARY *'\n",
-         "schedule: month field \"JANUARY\": unknown name 'JANUARY'; expected 1-12 or JAN-DEC"},
-        {"cron weekday eight", ECR_TARGET ONE_IMAGE "schedule: '0 3 * * 8'\n",
-         "schedule: day-of-week field \"8\": 8 is out of range; expected 0-7 or SUN-SAT"},
-        {"cron weekday name in hours", ECR_TARGET ONE_IMAGE "schedule: '0 MON * * *'\n",
-         "schedule: hour field \"MON\": unexpected 'M'; expected 0-23"},
-        {"cron zero step", ECR_TARGET ONE_IMAGE "schedule: '*/0 * * * *'\n",
-         "schedule: minute field \"*/0\": the step must be 1 to 59"},
-        {"cron step on a value", ECR_TARGET ONE_IMAGE "schedule: '5/15 * * * *'\n",
-         "schedule: minute field \"5/15\": a step needs '*' or a range before it"},
-        {"cron backwards range", ECR_TARGET ONE_IMAGE "schedule: '0 3 * * FRI-MON'\n",
-         "schedule: day-of-week field \"FRI-MON\": the range 5-1 runs backwards"},
-        {"cron empty list item", ECR_TARGET ONE_IMAGE "schedule: '0,,30 * * * *'\n",
-         "schedule: minute field \"0,,30\": unexpected ','; expected 0-59"},
-        {"cron trailing comma", ECR_TARGET ONE_IMAGE "schedule: '0, * * * *'\n",
-         "schedule: minute field \"0,\": a value is missing; expected 0-59"},
-        {"schedule a number", ECR_TARGET ONE_IMAGE "schedule: 5\n",
-         "config.yaml:5:11: schedule: expected 5 fields"},
-        {"schedule a list", ECR_TARGET ONE_IMAGE "schedule: [daily]\n",
-         "config.yaml:5:11: schedule: expected a string"},
+    /* Schedule. */
+    {"cron four fields", ECR_TARGET ONE_IMAGE "schedule: '0 3 * *'\n",
+     "config.yaml:5:11: schedule: expected 5 fields (minute hour day-of-month month "
+     "day-of-week), found 4"},
+    {"cron six fields", ECR_TARGET ONE_IMAGE "schedule: '0 0 3 * * *'\n",
+     "config.yaml:5:11: schedule: expected 5 fields"},
+    {"cron minute out of range", ECR_TARGET ONE_IMAGE "schedule: '60 3 * * *'\n",
+     "config.yaml:5:11: schedule: minute field \"60\": 60 is out of range; expected 0-59"},
+    {"cron hour out of range", ECR_TARGET ONE_IMAGE "schedule: '0 24 * * *'\n",
+     "schedule: hour field \"24\": 24 is out of range; expected 0-23"},
+    {"cron day zero", ECR_TARGET ONE_IMAGE "schedule: '0 3 0 * *'\n",
+     "schedule: day-of-month field \"0\": 0 is out of range; expected 1-31"},
+    {"cron month name", ECR_TARGET ONE_IMAGE "schedule: '0 3 1 JANUARY *'\n",
+     "schedule: month field \"JANUARY\": unknown name 'JANUARY'; expected 1-12 or JAN-DEC"},
+    {"cron weekday eight", ECR_TARGET ONE_IMAGE "schedule: '0 3 * * 8'\n",
+     "schedule: day-of-week field \"8\": 8 is out of range; expected 0-7 or SUN-SAT"},
+    {"cron weekday name in hours", ECR_TARGET ONE_IMAGE "schedule: '0 MON * * *'\n",
+     "schedule: hour field \"MON\": unexpected 'M'; expected 0-23"},
+    {"cron zero step", ECR_TARGET ONE_IMAGE "schedule: '*/0 * * * *'\n",
+     "schedule: minute field \"*/0\": the step must be 1 to 59"},
+    {"cron step on a value", ECR_TARGET ONE_IMAGE "schedule: '5/15 * * * *'\n",
+     "schedule: minute field \"5/15\": a step needs '*' or a range before it"},
+    {"cron backwards range", ECR_TARGET ONE_IMAGE "schedule: '0 3 * * FRI-MON'\n",
+     "schedule: day-of-week field \"FRI-MON\": the range 5-1 runs backwards"},
+    {"cron empty list item", ECR_TARGET ONE_IMAGE "schedule: '0,,30 * * * *'\n",
+     "schedule: minute field \"0,,30\": unexpected ','; expected 0-59"},
+    {"cron trailing comma", ECR_TARGET ONE_IMAGE "schedule: '0, * * * *'\n",
+     "schedule: minute field \"0,\": a value is missing; expected 0-59"},
+    {"schedule a number", ECR_TARGET ONE_IMAGE "schedule: 5\n",
+     "config.yaml:5:11: schedule: expected 5 fields"},
+    {"schedule a list", ECR_TARGET ONE_IMAGE "schedule: [daily]\n",
+     "config.yaml:5:11: schedule: expected a string"},
 };
 
 /* Run every case and list each mismatch before failing, so one run shows them all. */
@@ -921,8 +919,8 @@ static void test_load_missing_file(void **state)
         _cleanup_free_ char *path = configs_path("does-not-exist.yaml");
         struct es_sync_config *config = NULL;
         struct es_error err = ES_ERROR_INIT;
-        _cleanup_free_ char *expected = es_asprintf("%s: cannot open: No such file or directory",
-                                                    path);
+        _cleanup_free_ char *expected =
+            es_asprintf("%s: cannot open: No such file or directory", path);
 
         assert_int_equal(es_sync_config_load(path, &config, &err), -ES_ERR_INVALID);
         assert_null(config);
@@ -939,20 +937,20 @@ static void test_load_missing_file(void **state)
 static void test_valid_edges(void **state)
 {
         static const char *const texts[] = {
-                ECR_TARGET ONE_IMAGE "schedule: '*/15 0-23/2 1,15,31 JAN-dec/3 sun-sat'\n",
-                ECR_TARGET ONE_IMAGE "schedule: '59 23 31 12 7'\n",
-                ECR_TARGET ONE_IMAGE "schedule: '0 0 1 1 0'\n",
-                ECR_TARGET "registries:\n  docker.io: {rate_limit: {}}\n" ONE_IMAGE,
-                ECR_TARGET "registries:\n  localhost:5000: {insecure: true}\n" ONE_IMAGE,
-                ECR_TARGET "registries:\n  docker.io:\n    credentials: {aws_secret: "
-                           "'arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbCdEf'}\n"
-                           ONE_IMAGE,
-                ECR_TARGET "  repository_settings:\n    encryption: {type: KMS}\n" ONE_IMAGE,
-                ECR_TARGET "  repository_settings: {resource_tags: {}}\n" ONE_IMAGE,
-                ECR_TARGET "images:\n  - {source: nginx, tags: {semver: 7}}\n",
-                ECR_TARGET "images:\n  - source: !!str nginx\n    platforms: [linux/arm/7]\n",
-                "%YAML 1.1\n---\n" ECR_TARGET ONE_IMAGE "...\n",
-                "target:\n  ecr: {account: !!str 123456789012}\n" ONE_IMAGE,
+            ECR_TARGET ONE_IMAGE "schedule: '*/15 0-23/2 1,15,31 JAN-dec/3 sun-sat'\n",
+            ECR_TARGET ONE_IMAGE "schedule: '59 23 31 12 7'\n",
+            ECR_TARGET ONE_IMAGE "schedule: '0 0 1 1 0'\n",
+            ECR_TARGET "registries:\n  docker.io: {rate_limit: {}}\n" ONE_IMAGE,
+            ECR_TARGET "registries:\n  localhost:5000: {insecure: true}\n" ONE_IMAGE,
+            ECR_TARGET
+            "registries:\n  docker.io:\n    credentials: {aws_secret: "
+            "'arn:aws:secretsmanager:us-east-1:123456789012:secret:hub-AbCdEf'}\n" ONE_IMAGE,
+            ECR_TARGET "  repository_settings:\n    encryption: {type: KMS}\n" ONE_IMAGE,
+            ECR_TARGET "  repository_settings: {resource_tags: {}}\n" ONE_IMAGE,
+            ECR_TARGET "images:\n  - {source: nginx, tags: {semver: 7}}\n",
+            ECR_TARGET "images:\n  - source: !!str nginx\n    platforms: [linux/arm/7]\n",
+            "%YAML 1.1\n---\n" ECR_TARGET ONE_IMAGE "...\n",
+            "target:\n  ecr: {account: !!str 123456789012}\n" ONE_IMAGE,
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(texts); i++)
@@ -962,22 +960,22 @@ static void test_valid_edges(void **state)
 int main(int argc, char **argv)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_full_config),
-                cmocka_unit_test(test_defaults),
-                cmocka_unit_test(test_registry_target),
-                cmocka_unit_test(test_target_mapping),
-                cmocka_unit_test(test_registry_lookup),
-                cmocka_unit_test(test_lifecycle_policy_file),
-                cmocka_unit_test(test_lifecycle_policy_file_errors),
-                cmocka_unit_test(test_invalid_configs),
-                cmocka_unit_test(test_all_problems_in_file_order),
-                cmocka_unit_test(test_problem_limit),
-                cmocka_unit_test(test_too_many_resource_tags),
-                cmocka_unit_test(test_nul_byte),
-                cmocka_unit_test(test_nul_escape),
-                cmocka_unit_test(test_deep_nesting),
-                cmocka_unit_test(test_load_missing_file),
-                cmocka_unit_test(test_valid_edges),
+            cmocka_unit_test(test_full_config),
+            cmocka_unit_test(test_defaults),
+            cmocka_unit_test(test_registry_target),
+            cmocka_unit_test(test_target_mapping),
+            cmocka_unit_test(test_registry_lookup),
+            cmocka_unit_test(test_lifecycle_policy_file),
+            cmocka_unit_test(test_lifecycle_policy_file_errors),
+            cmocka_unit_test(test_invalid_configs),
+            cmocka_unit_test(test_all_problems_in_file_order),
+            cmocka_unit_test(test_problem_limit),
+            cmocka_unit_test(test_too_many_resource_tags),
+            cmocka_unit_test(test_nul_byte),
+            cmocka_unit_test(test_nul_escape),
+            cmocka_unit_test(test_deep_nesting),
+            cmocka_unit_test(test_load_missing_file),
+            cmocka_unit_test(test_valid_edges),
         };
 
         if (argc != 2) {
