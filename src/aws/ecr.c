@@ -148,8 +148,17 @@ int es_ecr_get_authorization_token(struct es_ecr *ecr, const char *registry_id,
         struct es_ecr_token token = {0};
         int r;
 
-        if (registry_id)
-                json_object_set_new(request, "registryIds", json_pack("[s]", registry_id));
+        if (registry_id) {
+                json_t *ids = json_pack("[s]", registry_id);
+
+                /* Without the id, the token would be for the caller's own registry. */
+                if (ids == NULL) {
+                        json_decref(request);
+                        return es_error_set(err, ES_ERR_INVALID,
+                                            "invalid registry id: not valid UTF-8");
+                }
+                json_object_set_new(request, "registryIds", ids);
+        }
         r = call(ecr, "GetAuthorizationToken", request, &response, err);
         if (r < 0)
                 return r;
@@ -193,11 +202,16 @@ int es_ecr_describe_repository(struct es_ecr *ecr, const char *registry_id, cons
                                bool *found, struct es_ecr_repository *out,
                                struct es_error *err)
 {
-        json_t *request = request_new(registry_id, NULL), *response = NULL, *repo;
+        json_t *names = json_pack("[s]", name), *request, *response = NULL, *repo;
         int r;
 
         *found = false;
-        json_object_set_new(request, "repositoryNames", json_pack("[s]", name));
+        /* Without the name, DescribeRepositories would list every repository. */
+        if (names == NULL)
+                return es_error_set(err, ES_ERR_INVALID,
+                                    "invalid ECR repository name: not valid UTF-8");
+        request = request_new(registry_id, NULL);
+        json_object_set_new(request, "repositoryNames", names);
         r = call(ecr, "DescribeRepositories", request, &response, err);
         if (r == -ES_ERR_NOT_FOUND) {
                 es_error_release(err);
@@ -207,7 +221,8 @@ int es_ecr_describe_repository(struct es_ecr *ecr, const char *registry_id, cons
                 return r;
 
         repo = json_array_get(json_object_get(response, "repositories"), 0);
-        if (json_is_object(repo)) {
+        if (json_is_object(repo) && json_is_string(json_object_get(repo, "repositoryName")) &&
+            strcmp(json_string_value(json_object_get(repo, "repositoryName")), name) == 0) {
                 json_t *scanning = json_object_get(repo, "imageScanningConfiguration");
                 json_t *encryption = json_object_get(repo, "encryptionConfiguration");
 

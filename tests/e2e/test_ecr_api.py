@@ -365,8 +365,6 @@ def test_describe_repository_missing(tool, ecr_emulator, repository_name):
     assert [call.error for call in calls] == ["RepositoryNotFoundException"]
 
 
-@pytest.mark.xfail(strict=True, reason="es_ecr_describe_repository sends no repositoryNames "
-                   "for a name that is not UTF-8, and reports the first repository listed")
 def test_describe_repository_non_utf8_name(tool, repository_name):
     tool("create-repository", repository_name("listed-first"))
     name = "ecr-api/\udcff-not-utf-8"
