@@ -16,6 +16,7 @@
 #include "sync/config.h"
 #include "sync/credentials.h"
 #include "sync/execute.h"
+#include "sync/lock.h"
 #include "sync/plan.h"
 #include "sync/registries.h"
 #include "sync/report.h"
@@ -386,6 +387,7 @@ int es_cli_sync(const char *command, int argc, char **argv)
         struct es_sync_config *config = NULL;
         struct es_error err = ES_ERROR_INIT;
         struct sigaction action = {.sa_handler = on_stop};
+        struct es_sync_lock lock = {.fd = -1};
         int status;
 
         status = parse_args(argc, argv, &args);
@@ -402,7 +404,28 @@ int es_cli_sync(const char *command, int argc, char **argv)
         sigaction(SIGINT, &action, NULL);
         sigaction(SIGTERM, &action, NULL);
 
+        /* A plan changes nothing, so it needs no lock. */
+        if (!args.dry_run) {
+                bool busy = false;
+
+                if (es_sync_lock_take(args.config, &lock, &busy, &err) < 0) {
+                        es_log_error("%s", es_error_message(&err));
+                        es_error_release(&err);
+                        es_sync_config_free(config);
+                        return ES_EXIT_FAILED;
+                }
+                if (busy) {
+                        es_log_warning("another sync of '%s' is running (lock '%s'); this run "
+                                       "does nothing and leaves the work to it",
+                                       args.config, lock.path);
+                        es_sync_lock_release(&lock);
+                        es_sync_config_free(config);
+                        return ES_EXIT_DEFERRED;
+                }
+        }
+
         status = run_sync(&args, config);
+        es_sync_lock_release(&lock);
         es_sync_config_free(config);
         return status;
 }

@@ -178,6 +178,8 @@ static size_t on_header(char *data, size_t size, size_t count, void *ctx)
 
                 headers_clear(response);
                 response->status = space ? strtol(space + 1, NULL, 10) : 0;
+                if (transfer->request->status_seen)
+                        *transfer->request->status_seen = response->status;
                 transfer->sink_active = transfer->request->write != NULL &&
                                         response->status >= 200 && response->status < 300;
                 return len;

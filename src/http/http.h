@@ -57,6 +57,7 @@ struct es_http_request {
 
         es_http_write_fn write; /* sink for 2xx bodies; NULL: into response->body */
         void *write_ctx;
+        long *status_seen; /* set to each response's status as it arrives; may be NULL */
         size_t max_body; /* cap for response->body; 0: ES_MAX_ERROR_BODY */
 
         bool follow_redirects;

@@ -287,6 +287,7 @@ int es_registry_ping(struct es_registry *registry, struct es_error *err)
                 es_log_debug("registry: '%s' does not speak TLS, using plain HTTP",
                              registry->api_host);
                 known = "http";
+                es_error_release(err);
                 r = ping_with_scheme(registry, known, err);
         } else if (r == -ES_ERR_TLS) {
                 es_error_prefix(err, "'%s' (mark the registry insecure if it serves plain HTTP)",
@@ -577,19 +578,55 @@ int es_registry_blob_head(struct es_registry *registry, const char *repository,
         return r;
 }
 
-/* Counts what reaches the caller's sink, so a failed GET is replayed only while nothing has. */
+/* Resumed downloads per blob GET, after the first attempt broke part-way. */
+#define MAX_RESUMES 3
+
+/*
+ * Counts what reaches the caller's sink, so a failed GET is replayed only
+ * while nothing has, and drops the first skip bytes of a body that restarts
+ * from zero when a server ignores Range.
+ */
 struct counting_sink {
         es_http_write_fn write;
         void *ctx;
-        uint64_t bytes;
+        uint64_t bytes;  /* delivered to the caller */
+        uint64_t offset; /* where the current request's Range starts */
+        uint64_t skip;   /* still to drop before delivering */
+        long status;     /* of the current response, set as its headers arrive */
+        bool started;    /* the current response's body has begun */
 };
 
 static int counting_write(const char *data, size_t len, void *ctx)
 {
         struct counting_sink *sink = ctx;
 
+        /* A server that ignores Range sends the whole blob again with 200. */
+        if (!sink->started) {
+                sink->started = true;
+                sink->skip = sink->status == 200 ? sink->offset : 0;
+        }
+        if (sink->skip > 0) {
+                size_t dropped = len < sink->skip ? len : (size_t)sink->skip;
+
+                sink->skip -= dropped;
+                data += dropped;
+                len -= dropped;
+                if (len == 0)
+                        return 0;
+        }
         sink->bytes += len;
         return sink->write(data, len, sink->ctx);
+}
+
+/* Check that a 206 answer starts where the request asked: "bytes START-END/TOTAL". */
+static bool range_starts_at(const struct es_http_response *response, uint64_t offset)
+{
+        const char *value = es_http_response_header(response, "Content-Range");
+        unsigned long long start;
+
+        if (value == NULL || sscanf(value, "bytes %llu-", &start) != 1)
+                return false;
+        return start == offset;
 }
 
 int es_registry_blob_get(struct es_registry *registry, const char *repository,
@@ -599,36 +636,58 @@ int es_registry_blob_get(struct es_registry *registry, const char *repository,
         _cleanup_free_ char *what = es_asprintf("get blob '%s@%s'", repository, digest);
         _cleanup_free_ char *url = NULL;
         struct counting_sink sink = {.write = write, .ctx = write_ctx};
-        struct es_http_response response = {0};
-        struct call call = {
-                .what = what,
-                .repository = repository,
-                .replayable = true,
-                .progress = &sink.bytes,
-        };
         int r;
 
-        if ((r = call_prepare(registry, &call, err)) < 0)
-                return r;
+        if ((r = es_registry_ping(registry, err)) < 0)
+                return es_error_prefix(err, "%s", what);
         url = api_url(registry, "/v2/%s/blobs/%s", repository, digest);
-        call.request = (struct es_http_request){
-                .method = "GET",
-                .url = url,
-                .write = counting_write,
-                .write_ctx = &sink,
-                .follow_redirects = true,
-        };
-        count(&registry->counters.blob_gets);
 
-        /* NOTE: a failure after the first byte is not replayed here; the copy engine retries
-         * the whole blob. Resuming with Range is not implemented yet. */
-        r = call_perform(registry, &call, &response, err);
-        if (r < 0)
+        for (int resume = 0;; resume++) {
+                struct es_http_response response = {0};
+                struct call call = {
+                        .what = what,
+                        .repository = repository,
+                        .replayable = true,
+                        .progress = &sink.bytes,
+                };
+                _cleanup_free_ char *range = NULL;
+                uint64_t offset = sink.bytes;
+
+                call.request = (struct es_http_request){
+                        .method = "GET",
+                        .url = url,
+                        .write = counting_write,
+                        .write_ctx = &sink,
+                        .status_seen = &sink.status,
+                        .follow_redirects = true,
+                };
+                sink.offset = offset;
+                sink.started = false;
+                if (offset > 0) {
+                        range = es_asprintf("Range: bytes=%llu-", (unsigned long long)offset);
+                        call.headers[call.n_headers++] = range;
+                }
+                count(&registry->counters.blob_gets);
+                r = call_perform(registry, &call, &response, err);
+                if (r == -ES_ERR_TRANSIENT && sink.bytes > offset && resume < MAX_RESUMES) {
+                        /* The body broke after some bytes: ask for the rest. */
+                        es_log_debug("registry: %s: %s; resuming at byte %llu", what,
+                                     es_error_message(err), (unsigned long long)sink.bytes);
+                        es_error_release(err);
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+
+                if (response.status == 206 && offset > 0 && !range_starts_at(&response, offset))
+                        r = es_error_set(err, ES_ERR_PROTOCOL,
+                                         "%s: the resumed body does not start at byte %llu",
+                                         what, (unsigned long long)offset);
+                else if (response.status != 200 && !(response.status == 206 && offset > 0))
+                        r = status_error(&call, &response, err);
+                es_http_response_release(&response);
                 return r;
-        if (response.status != 200)
-                r = status_error(&call, &response, err);
-        es_http_response_release(&response);
-        return r;
+        }
 }
 
 /* Resolve a Location header against the URL of the request that returned it. */

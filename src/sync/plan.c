@@ -104,7 +104,9 @@ static int list_target(struct es_registries *registries, struct es_plan_image *i
         struct es_ecr *ecr;
         int r = 0;
 
-        ecr = es_registries_ecr_client(registries, image->target.registry, &account, err);
+        r = es_registries_ecr_client(registries, image->target.registry, &ecr, &account, err);
+        if (r < 0)
+                return r;
         if (ecr) {
                 r = es_ecr_list_images(ecr, account, image->target.repository, collect_ecr_image,
                                        out, err);
@@ -115,8 +117,6 @@ static int list_target(struct es_registries *registries, struct es_plan_image *i
                 }
                 return r;
         }
-        if (err && err->message)
-                return -(int)err->code;
 
         r = es_registry_list_tags(image->dst, image->target.repository, collect_tag, &tags, err);
         if (r == -ES_ERR_NOT_FOUND) {

@@ -315,15 +315,19 @@ int es_registries_ecr_target(struct es_registries *registries, const char *regio
         return 0;
 }
 
-struct es_ecr *es_registries_ecr_client(struct es_registries *registries, const char *registry,
-                                        const char **account, struct es_error *err)
+int es_registries_ecr_client(struct es_registries *registries, const char *registry,
+                             struct es_ecr **ecr, const char **account, struct es_error *err)
 {
         struct es_ecr_binding *binding = NULL;
+        int r;
 
-        if (ecr_binding(registries, registry, &binding, err) < 0 || binding == NULL)
-                return NULL;
+        *ecr = NULL;
+        r = ecr_binding(registries, registry, &binding, err);
+        if (r < 0 || binding == NULL)
+                return r;
+        *ecr = binding->ecr;
         *account = binding->host.account;
-        return binding->ecr;
+        return 0;
 }
 
 int es_registries_read_secret(struct es_registries *registries, const char *region,

@@ -79,11 +79,12 @@ int es_registries_ecr_target(struct es_registries *registries, const char *regio
                              const char *account, char **out, struct es_error *err);
 
 /*
- * The ECR API client and account for an ECR registry host, or NULL when
- * registry is not ECR. Valid while registries lives.
+ * Set *ecr and *account to the ECR API client and account for an ECR
+ * registry host, or *ecr to NULL when registry is not ECR. Both stay valid
+ * while registries lives.
  */
-struct es_ecr *es_registries_ecr_client(struct es_registries *registries, const char *registry,
-                                        const char **account, struct es_error *err);
+int es_registries_ecr_client(struct es_registries *registries, const char *registry,
+                             struct es_ecr **ecr, const char **account, struct es_error *err);
 
 /* The rate-limit state shared by every client of registry (created on first use). */
 struct es_rate_limit *es_registries_rate_limit(struct es_registries *registries,

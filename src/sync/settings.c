@@ -120,9 +120,9 @@ int es_repository_prepare(struct es_registries *registries, const struct es_sync
         int r;
 
         memset(outcome, 0, sizeof(*outcome));
-        ecr = es_registries_ecr_client(registries, registry, &account, err);
-        if (ecr == NULL)
-                return err && err->message ? -(int)err->code : 0;
+        r = es_registries_ecr_client(registries, registry, &ecr, &account, err);
+        if (r < 0 || ecr == NULL)
+                return r;
 
         r = es_ecr_describe_repository(ecr, account, repository, &found, &current, err);
         if (r < 0)
