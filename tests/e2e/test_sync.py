@@ -370,3 +370,26 @@ def test_invalid_configuration_exits_2(case, aws_environment, ecr_sync, tmp_path
 
     assert re.search(expected, result.stderr), result.stderr
     assert result.stdout == ""
+
+
+def test_shared_blobs_cross_repository_once(images, hub_front, ecr_emulator, aws_environment,
+                                            ecr_sync, prefix, tmp_path):
+    # schema2 and oci share a base layer: one sync uploads it once and mounts
+    # it into the other repository of the same registry.
+    hub = hub_front
+    shared = set(images["schema2"].blobs) & set(images["oci"].blobs)
+    assert shared, "fixture error: schema2 and oci share no blob"
+    config = write_config(tmp_path, ecr_emulator, prefix, f"""
+  - source: {hub.host}/fixtures/schema2
+  - source: {hub.host}/fixtures/oci
+""", settings=False)
+    ecr_emulator.clear_registry_requests()
+
+    result = run_sync(ecr_sync, aws_environment, config, "--jobs", "1", check=0)
+
+    patches = [request for request in ecr_emulator.registry_requests
+               if request.method == "PATCH"]
+    distinct = set(images["schema2"].blobs) | set(images["oci"].blobs)
+    assert len(patches) == len(distinct)
+    assert re.search(r"\b1 mounted\b", result.stderr), result.stderr
+    assert hub.counters().blob_gets == len(distinct)
