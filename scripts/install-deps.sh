@@ -9,7 +9,7 @@ packages="
   libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev libpcre2-dev
   libcmocka-dev
   python3 python3-pytest python3-jwt python3-cryptography python3-botocore
-  docker-registry skopeo apache2-utils zstd curl
+  docker-registry skopeo apache2-utils zstd curl awscli
 "
 
 missing=""

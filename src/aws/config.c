@@ -28,7 +28,7 @@ struct es_aws_config {
 };
 
 static int ini_error(struct es_error *err, const char *path, unsigned line, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int ini_error(struct es_error *err, const char *path, unsigned line, const char *fmt, ...)
 {
@@ -205,8 +205,9 @@ static int parse_continuation(struct es_aws_ini *ini, struct es_aws_ini_entry *e
         trim(&key, &key_end);
         trim(&value, &value_end);
         if (key == key_end)
-                return ini_error(err, ini->path, line, "missing key before '=' in the sub-section "
-                                                       "of '%s'",
+                return ini_error(err, ini->path, line,
+                                 "missing key before '=' in the sub-section "
+                                 "of '%s'",
                                  entry->key);
         entry_append(&entry->children, &entry->n_children, key, (size_t)(key_end - key), value,
                      (size_t)(value_end - value), line);
@@ -385,15 +386,14 @@ int es_aws_config_load_paths(const char *config_path, const char *credentials_pa
 
         config->paths[ES_AWS_CONFIG_FILE] = config_path ? es_strdup(config_path) : NULL;
         config->paths[ES_AWS_CREDENTIALS_FILE] =
-                credentials_path ? es_strdup(credentials_path) : NULL;
+            credentials_path ? es_strdup(credentials_path) : NULL;
         if ((r = load_file(config_path, &config->files[ES_AWS_CONFIG_FILE], err)) < 0 ||
             (r = load_file(credentials_path, &config->files[ES_AWS_CREDENTIALS_FILE], err)) < 0) {
                 es_aws_config_free(config);
                 return r;
         }
         es_log_debug("aws: loaded \"%s\" (%zu sections) and \"%s\" (%zu sections)",
-                     config_path ? config_path : "-",
-                     config->files[ES_AWS_CONFIG_FILE].n_sections,
+                     config_path ? config_path : "-", config->files[ES_AWS_CONFIG_FILE].n_sections,
                      credentials_path ? credentials_path : "-",
                      config->files[ES_AWS_CREDENTIALS_FILE].n_sections);
         *out = config;
@@ -425,9 +425,8 @@ int es_aws_config_parse(const char *config_text, const char *config_path,
                 r = es_aws_ini_parse(config_text, strlen(config_text), config_path,
                                      &config->files[ES_AWS_CONFIG_FILE], err);
         if (r == 0 && credentials_text)
-                r = es_aws_ini_parse(credentials_text, strlen(credentials_text),
-                                     credentials_path, &config->files[ES_AWS_CREDENTIALS_FILE],
-                                     err);
+                r = es_aws_ini_parse(credentials_text, strlen(credentials_text), credentials_path,
+                                     &config->files[ES_AWS_CREDENTIALS_FILE], err);
         if (r < 0) {
                 es_aws_config_free(config);
                 return r;
@@ -531,8 +530,8 @@ static struct es_aws_config_value section_value(const struct es_aws_config *conf
 }
 
 struct es_aws_config_value es_aws_config_get_in(const struct es_aws_config *config,
-                                                enum es_aws_config_file file,
-                                                const char *profile, const char *key)
+                                                enum es_aws_config_file file, const char *profile,
+                                                const char *key)
 {
         return section_value(config, file, profile_section(config, file, profile), key);
 }
@@ -541,7 +540,7 @@ struct es_aws_config_value es_aws_config_get(const struct es_aws_config *config,
                                              const char *profile, const char *key)
 {
         struct es_aws_config_value value =
-                es_aws_config_get_in(config, ES_AWS_CREDENTIALS_FILE, profile, key);
+            es_aws_config_get_in(config, ES_AWS_CREDENTIALS_FILE, profile, key);
 
         if (value.value != NULL)
                 return value;
@@ -555,7 +554,8 @@ static const struct es_aws_ini_section *sso_section(const struct es_aws_config *
         const struct es_aws_ini_section *found = NULL;
 
         for (size_t i = 0; i < ini->n_sections; i++) {
-                _cleanup_free_ char *name = typed_section_name(ini->sections[i].name, "sso-session");
+                _cleanup_free_ char *name =
+                    typed_section_name(ini->sections[i].name, "sso-session");
 
                 if (name != NULL && strcmp(name, session) == 0)
                         found = &ini->sections[i];

@@ -8,8 +8,8 @@
  * value` or `key: value` lines, full-line comments starting with '#' or ';'
  * (a '#' inside a value is part of the value), keys lowercased, values
  * trimmed. A key with an empty value followed by indented `name = value`
- * lines is a sub-section (`s3 =` then `  max_concurrent_requests = 20`); an
- * indented line after a key with a value continues that value. Duplicate
+ * lines is a sub-section, such as `s3 =` then `  max_concurrent_requests =
+ * 20`. An indented line after a key with a value continues that value. Duplicate
  * sections and duplicate keys within one section are errors, as in
  * configparser's strict mode.
  *
@@ -29,7 +29,7 @@
 
 #include "base/error.h"
 
-/* Largest config or credentials file read. */
+/* Maximum size of a config or credentials file, in bytes. */
 #define ES_AWS_MAX_CONFIG_FILE (1024u * 1024)
 
 /* One `key = value` line; children are the lines of a sub-section. */
@@ -65,8 +65,7 @@ int es_aws_ini_parse(const char *text, size_t len, const char *path, struct es_a
 void es_aws_ini_release(struct es_aws_ini *ini);
 
 /* The section with this exact name, or NULL. Points into ini. */
-const struct es_aws_ini_section *es_aws_ini_section(const struct es_aws_ini *ini,
-                                                   const char *name);
+const struct es_aws_ini_section *es_aws_ini_section(const struct es_aws_ini *ini, const char *name);
 
 /* The entry with this key (compared exactly), or NULL. Points into section. */
 const struct es_aws_ini_entry *es_aws_ini_entry(const struct es_aws_ini_section *section,
@@ -95,18 +94,18 @@ struct es_aws_config_value {
  * file cannot be read.
  */
 int es_aws_config_load(struct es_aws_config **out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Like es_aws_config_load() with explicit paths; NULL means no such file. */
 int es_aws_config_load_paths(const char *config_path, const char *credentials_path,
                              struct es_aws_config **out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /* Build from in-memory texts (NULL: empty file), for tests. Paths are for messages. */
 int es_aws_config_parse(const char *config_text, const char *config_path,
                         const char *credentials_text, const char *credentials_path,
                         struct es_aws_config **out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 void es_aws_config_free(struct es_aws_config *config);
 
@@ -122,8 +121,8 @@ struct es_aws_config_value es_aws_config_get(const struct es_aws_config *config,
 
 /* A profile's key as set in one file only. */
 struct es_aws_config_value es_aws_config_get_in(const struct es_aws_config *config,
-                                                enum es_aws_config_file file,
-                                                const char *profile, const char *key);
+                                                enum es_aws_config_file file, const char *profile,
+                                                const char *key);
 
 /* True when the config file has `[sso-session NAME]`. */
 bool es_aws_config_has_sso_session(const struct es_aws_config *config, const char *session);

@@ -84,9 +84,8 @@ int es_aws_container_check_url(const char *url, struct es_error *err)
         if (strcasecmp(scheme, "https") == 0)
                 goto done;
         if (strcasecmp(scheme, "http") != 0) {
-                r = es_error_set(err, ES_ERR_INVALID,
-                                 "%s must be an http or https URL, not \"%s\"", FULL_VARIABLE,
-                                 scheme);
+                r = es_error_set(err, ES_ERR_INVALID, "%s must be an http or https URL, not \"%s\"",
+                                 FULL_VARIABLE, scheme);
                 goto done;
         }
         /* libcurl returns IPv6 hosts in brackets. */
@@ -170,8 +169,8 @@ static int response_error(const struct es_http_response *response, struct es_err
         json_t *root;
         int r;
 
-        root = json_loadb(response->body.data ? response->body.data : "", response->body.len, 0,
-                          NULL);
+        root =
+            json_loadb(response->body.data ? response->body.data : "", response->body.len, 0, NULL);
         if (json_is_string(json_object_get(root, "message")))
                 message = es_strndup(json_string_value(json_object_get(root, "message")), 300);
         json_decref(root);
@@ -197,10 +196,10 @@ static int fetch_once(struct es_http *http, const struct es_aws_container_config
                       struct es_aws_credentials *out, struct es_error *err)
 {
         static const struct es_aws_json_names names = {
-                .access_key_id = "AccessKeyId",
-                .secret_access_key = "SecretAccessKey",
-                .session_token = "Token",
-                .expiration = "Expiration",
+            .access_key_id = "AccessKeyId",
+            .secret_access_key = "SecretAccessKey",
+            .session_token = "Token",
+            .expiration = "Expiration",
         };
         struct es_http_response response = {0};
         char *token = NULL, *authorization = NULL;
@@ -225,11 +224,11 @@ static int fetch_once(struct es_http *http, const struct es_aws_container_config
                 headers[1] = authorization;
 
         struct es_http_request request = {
-                .method = "GET",
-                .url = config->url,
-                .headers = headers,
-                .n_headers = authorization ? 2 : 1,
-                .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
+            .method = "GET",
+            .url = config->url,
+            .headers = headers,
+            .n_headers = authorization ? 2 : 1,
+            .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
         };
         r = es_http_perform(http, &request, &response, err);
         es_aws_secret_free(authorization);

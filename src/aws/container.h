@@ -24,12 +24,12 @@
 
 #define ES_AWS_ECS_AGENT_URL "http://169.254.170.2"
 
-/* Where and how to ask, from the environment. */
+/* Endpoint and authorization of the container source, from the environment. */
 struct es_aws_container_config {
-        char *url;        /* owned */
+        char *url;            /* owned */
         const char *variable; /* the variable that set url; a static string */
-        char *token;      /* owned, a secret; from AWS_CONTAINER_AUTHORIZATION_TOKEN, or NULL */
-        char *token_file; /* owned; AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, or NULL */
+        char *token;          /* owned, a secret; from AWS_CONTAINER_AUTHORIZATION_TOKEN, or NULL */
+        char *token_file;     /* owned; AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, or NULL */
 };
 
 /*
@@ -46,7 +46,7 @@ void es_aws_container_config_release(struct es_aws_container_config *config);
 
 /* Check a FULL_URI against the rules above. Returns 0 or -ES_ERR_INVALID. */
 int es_aws_container_check_url(const char *url, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Fetch credentials (one retry after a network failure or a 5xx). Returns
@@ -55,6 +55,6 @@ int es_aws_container_check_url(const char *url, struct es_error *err)
  */
 int es_aws_container_credentials(struct es_http *http, const struct es_aws_container_config *config,
                                  struct es_aws_credentials *out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

@@ -30,7 +30,7 @@
 
 /* STS region when neither the environment nor the profile sets one. */
 #define DEFAULT_STS_REGION "us-east-1"
-/* Longest source_profile chain followed. */
+/* Maximum number of profiles in a source_profile chain. */
 #define MAX_PROFILE_CHAIN 16
 /* DurationSeconds range that STS accepts for AssumeRole. */
 #define MIN_ROLE_DURATION 900
@@ -79,7 +79,7 @@ struct es_aws_provider {
         struct es_http *http;
         char *sts_region;
         struct source *source;
-        /* What was tried before falling back to instance metadata, or NULL. */
+        /* Description of the sources tried before instance metadata, or NULL. */
         char *tried;
 
         pthread_mutex_t refresh_lock; /* held by the one thread that fetches */
@@ -153,8 +153,8 @@ static char *dup_or_null(const char *s)
 }
 
 /* A profile value, with "" treated as absent. */
-static struct es_aws_config_value profile_get(const struct resolver *resolver,
-                                              const char *profile, const char *key)
+static struct es_aws_config_value profile_get(const struct resolver *resolver, const char *profile,
+                                              const char *key)
 {
         struct es_aws_config_value value = es_aws_config_get(resolver->config, profile, key);
 
@@ -165,7 +165,7 @@ static struct es_aws_config_value profile_get(const struct resolver *resolver,
 
 static int config_error(struct es_error *err, enum es_error_code code,
                         const struct es_aws_config_value *where, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Set an error prefixed with FILE:LINE when the value's location is known. */
 static int config_error(struct es_error *err, enum es_error_code code,
@@ -243,8 +243,7 @@ static int profile_keys(struct resolver *resolver, const char *profile,
         secret = es_aws_config_get_in(resolver->config, file, profile, "aws_secret_access_key");
         token = es_aws_config_get_in(resolver->config, file, profile, "aws_session_token");
         if (token.value == NULL)
-                token = es_aws_config_get_in(resolver->config, file, profile,
-                                             "aws_security_token");
+                token = es_aws_config_get_in(resolver->config, file, profile, "aws_security_token");
         if (id.value != NULL && id.value[0] == '\0')
                 id.value = NULL;
         if (secret.value != NULL && secret.value[0] == '\0')
@@ -277,8 +276,8 @@ static bool profile_has_keys(const struct resolver *resolver, const char *profil
                profile_get(resolver, profile, "aws_secret_access_key").value != NULL;
 }
 
-static int parse_duration(const struct es_aws_config_value *value, const char *profile,
-                          int *out, struct es_error *err)
+static int parse_duration(const struct es_aws_config_value *value, const char *profile, int *out,
+                          struct es_error *err)
 {
         char *end;
         long seconds;
@@ -332,9 +331,9 @@ static int credential_source(struct resolver *resolver, const char *profile,
                 _cleanup_free_ char *endpoint = NULL;
 
                 r = es_aws_imds_endpoint(
-                        profile_get(resolver, profile, "ec2_metadata_service_endpoint").value,
-                        profile_get(resolver, profile, "ec2_metadata_service_endpoint_mode").value,
-                        &endpoint, err);
+                    profile_get(resolver, profile, "ec2_metadata_service_endpoint").value,
+                    profile_get(resolver, profile, "ec2_metadata_service_endpoint_mode").value,
+                    &endpoint, err);
                 if (r < 0)
                         return r;
                 *out = source_new(SOURCE_IMDS, es_strdup("imds"));
@@ -358,11 +357,12 @@ static char *chain_text(const struct resolver *resolver, const char *last)
         return es_buf_take(&text);
 }
 
-static int assume_role_source(struct resolver *resolver, const char *profile,
-                              struct source **out, struct es_error *err)
+static int assume_role_source(struct resolver *resolver, const char *profile, struct source **out,
+                              struct es_error *err)
 {
         struct es_aws_config_value role = profile_get(resolver, profile, "role_arn");
-        struct es_aws_config_value source_profile = profile_get(resolver, profile, "source_profile");
+        struct es_aws_config_value source_profile =
+            profile_get(resolver, profile, "source_profile");
         struct es_aws_config_value credential = profile_get(resolver, profile, "credential_source");
         struct es_aws_config_value mfa = profile_get(resolver, profile, "mfa_serial");
         struct es_aws_config_value duration = profile_get(resolver, profile, "duration_seconds");
@@ -390,7 +390,8 @@ static int assume_role_source(struct resolver *resolver, const char *profile,
 
         source = source_new(SOURCE_ASSUME_ROLE, es_asprintf("profile '%s' (assume role)", profile));
         source->role_arn = es_strdup(role.value);
-        source->session_name = dup_or_null(profile_get(resolver, profile, "role_session_name").value);
+        source->session_name =
+            dup_or_null(profile_get(resolver, profile, "role_session_name").value);
         source->external_id = dup_or_null(profile_get(resolver, profile, "external_id").value);
         if (duration.value != NULL &&
             (r = parse_duration(&duration, profile, &source->duration_seconds, err)) < 0)
@@ -420,7 +421,8 @@ static int assume_role_source(struct resolver *resolver, const char *profile,
         } else {
                 for (size_t i = 0; i < resolver->depth; i++) {
                         if (strcmp(resolver->chain[i], source_profile.value) == 0) {
-                                _cleanup_free_ char *chain = chain_text(resolver, source_profile.value);
+                                _cleanup_free_ char *chain =
+                                    chain_text(resolver, source_profile.value);
 
                                 return config_error(err, ES_ERR_INVALID, &source_profile,
                                                     "source_profile loop: %s", chain);
@@ -450,7 +452,7 @@ static int web_identity_profile_source(struct resolver *resolver, const char *pr
                                        struct source **out, struct es_error *err)
 {
         struct es_aws_config_value token_file =
-                profile_get(resolver, profile, "web_identity_token_file");
+            profile_get(resolver, profile, "web_identity_token_file");
         struct es_aws_config_value role = profile_get(resolver, profile, "role_arn");
         struct source *source;
 
@@ -458,10 +460,12 @@ static int web_identity_profile_source(struct resolver *resolver, const char *pr
                 return config_error(err, ES_ERR_INVALID, &token_file,
                                     "profile '%s' sets web_identity_token_file but not role_arn",
                                     profile);
-        source = source_new(SOURCE_WEB_IDENTITY, es_asprintf("profile '%s' (web identity)", profile));
+        source =
+            source_new(SOURCE_WEB_IDENTITY, es_asprintf("profile '%s' (web identity)", profile));
         source->token_file = es_strdup(token_file.value);
         source->role_arn = es_strdup(role.value);
-        source->session_name = dup_or_null(profile_get(resolver, profile, "role_session_name").value);
+        source->session_name =
+            dup_or_null(profile_get(resolver, profile, "role_session_name").value);
         *out = source;
         return 0;
 }
@@ -497,10 +501,11 @@ static int sso_source(struct resolver *resolver, const char *profile, struct sou
                                             "profile '%s': sso_session '%s' has no "
                                             "[sso-session %s] section",
                                             profile, session.value, session.value);
-                /* The session's start URL and region; a profile may repeat them, but not differently. */
+                /* The session's start URL and region; a profile may repeat them, but not
+                 * differently. */
                 for (size_t i = 0; i < 2; i++) {
-                        struct es_aws_config_value from_session = es_aws_config_sso_session_get(
-                                resolver->config, session.value, keys[i]);
+                        struct es_aws_config_value from_session =
+                            es_aws_config_sso_session_get(resolver->config, session.value, keys[i]);
 
                         if (values[i].value != NULL && from_session.value != NULL &&
                             strcmp(values[i].value, from_session.value) != 0)
@@ -556,7 +561,7 @@ static int profile_source(struct resolver *resolver, const char *profile, bool a
         struct es_aws_config_value process;
         bool has_role = profile_get(resolver, profile, "role_arn").value != NULL;
         bool has_web_identity =
-                profile_get(resolver, profile, "web_identity_token_file").value != NULL;
+            profile_get(resolver, profile, "web_identity_token_file").value != NULL;
         int r;
 
         *found = false;
@@ -625,6 +630,8 @@ static int choose_source(struct resolver *resolver, const char *explicit_profile
                 if (r < 0 || found)
                         return r;
                 es_buf_puts(tried, "environment (AWS_ACCESS_KEY_ID not set)");
+        } else {
+                es_buf_puts(tried, "environment (skipped for a named profile)");
         }
 
         if (es_aws_config_has_profile(resolver->config, profile)) {
@@ -633,16 +640,14 @@ static int choose_source(struct resolver *resolver, const char *explicit_profile
                 resolver->depth--;
                 if (r < 0 || found)
                         return r;
-                es_buf_printf(tried, "%sprofile '%s' (no credentials in it)",
-                              tried->len ? ", " : "", profile);
+                es_buf_printf(tried, ", profile '%s' (no credentials in it)", profile);
         } else if (named) {
                 return es_error_set(err, ES_ERR_NOT_FOUND,
                                     "AWS profile '%s' not found in \"%s\" or \"%s\"", profile,
                                     es_aws_config_path(resolver->config, ES_AWS_CONFIG_FILE),
                                     es_aws_config_path(resolver->config, ES_AWS_CREDENTIALS_FILE));
         } else {
-                es_buf_printf(tried, "%sprofile 'default' (not in \"%s\" or \"%s\")",
-                              tried->len ? ", " : "",
+                es_buf_printf(tried, ", profile 'default' (not in \"%s\" or \"%s\")",
                               es_aws_config_path(resolver->config, ES_AWS_CONFIG_FILE),
                               es_aws_config_path(resolver->config, ES_AWS_CREDENTIALS_FILE));
         }
@@ -669,11 +674,10 @@ static int choose_source(struct resolver *resolver, const char *explicit_profile
                 return es_error_set(err, ES_ERR_NOT_FOUND, "no AWS credentials found; tried %s",
                                     tried->data);
         }
-        r = es_aws_imds_endpoint(profile_get(resolver, profile, "ec2_metadata_service_endpoint").value,
-                                 profile_get(resolver, profile,
-                                             "ec2_metadata_service_endpoint_mode")
-                                         .value,
-                                 &imds_endpoint, err);
+        r = es_aws_imds_endpoint(
+            profile_get(resolver, profile, "ec2_metadata_service_endpoint").value,
+            profile_get(resolver, profile, "ec2_metadata_service_endpoint_mode").value,
+            &imds_endpoint, err);
         if (r < 0)
                 return r;
         *out = source_new(SOURCE_IMDS, es_strdup("imds"));
@@ -780,10 +784,10 @@ static int fetch_assume_role(struct es_aws_provider *provider, const struct sour
         struct es_aws_credentials parent = {0};
         _cleanup_free_ char *name = session_name(source);
         struct es_aws_assume_role params = {
-                .role_arn = source->role_arn,
-                .role_session_name = name,
-                .external_id = source->external_id,
-                .duration_seconds = source->duration_seconds,
+            .role_arn = source->role_arn,
+            .role_session_name = name,
+            .external_id = source->external_id,
+            .duration_seconds = source->duration_seconds,
         };
         int r;
 
@@ -801,8 +805,8 @@ static int fetch_web_identity(struct es_aws_provider *provider, const struct sou
 {
         _cleanup_free_ char *name = session_name(source);
         struct es_aws_assume_role params = {
-                .role_arn = source->role_arn,
-                .role_session_name = name,
+            .role_arn = source->role_arn,
+            .role_session_name = name,
         };
         char *token = NULL;
         int r;
@@ -836,12 +840,12 @@ static int fetch(struct es_aws_provider *provider, const struct source *source,
                                                   err);
         case SOURCE_SSO:
                 sso = (struct es_aws_sso_params){
-                        .session_name = source->sso_session,
-                        .start_url = source->sso_start_url,
-                        .region = source->sso_region,
-                        .account_id = source->sso_account_id,
-                        .role_name = source->sso_role_name,
-                        .profile = source->sso_profile,
+                    .session_name = source->sso_session,
+                    .start_url = source->sso_start_url,
+                    .region = source->sso_region,
+                    .account_id = source->sso_account_id,
+                    .role_name = source->sso_role_name,
+                    .profile = source->sso_profile,
                 };
                 return es_aws_sso_credentials(provider->http, &sso, out, err);
         case SOURCE_CONTAINER:
@@ -914,6 +918,7 @@ static int refresh(struct es_aws_provider *provider, enum freshness state,
                 provider->fetched_once = true;
                 es_aws_credentials_copy(out, &provider->cached);
                 pthread_mutex_unlock(&provider->lock);
+                es_error_release(&fetch_err);
                 return 0;
         }
 
@@ -930,8 +935,7 @@ static int refresh(struct es_aws_provider *provider, enum freshness state,
         }
 
         if (!provider->fetched_once && provider->tried != NULL)
-                es_error_prefix(&fetch_err, "no AWS credentials found (tried %s)",
-                                provider->tried);
+                es_error_prefix(&fetch_err, "no AWS credentials found (tried %s)", provider->tried);
         else
                 es_error_prefix(&fetch_err, "AWS credentials from %s", provider->source->name);
         es_error_move(err, &fetch_err);
@@ -953,7 +957,8 @@ int es_aws_provider_get(struct es_aws_provider *provider, struct es_aws_credenti
                 return 0;
 
         if (state == ADVISORY) {
-                /* Another thread is refreshing: the cached credentials are good for 10 more minutes. */
+                /* Another thread is refreshing: the cached credentials are good for 10 more
+                 * minutes. */
                 if (pthread_mutex_trylock(&provider->refresh_lock) != 0) {
                         if (copy_cached(provider, time(NULL), out))
                                 return 0;
@@ -963,7 +968,7 @@ int es_aws_provider_get(struct es_aws_provider *provider, struct es_aws_credenti
                 pthread_mutex_lock(&provider->refresh_lock);
         }
 
-        /* Whoever held the refresh lock before may have refreshed already. */
+        /* Another thread may have refreshed while this one waited for the lock. */
         pthread_mutex_lock(&provider->lock);
         state = freshness(provider, time(NULL));
         if (state == FRESH)

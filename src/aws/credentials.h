@@ -11,10 +11,10 @@
  *     AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION when set. Skipped when
  *     the caller names a profile, which then wins over these variables as
  *     it does in botocore. Only one of the two keys set is an error.
- *  2. the profile (the caller's, else AWS_PROFILE, else "default"; one named
- *     by the caller or AWS_PROFILE must exist), in botocore's order within
- *     a profile: role_arn with source_profile or credential_source
- *     (AssumeRole), web_identity_token_file with role_arn
+ *  2. the profile: the caller's, else AWS_PROFILE, else "default". A
+ *     profile named by the caller or by AWS_PROFILE must exist. Within the
+ *     profile, botocore's order: role_arn with source_profile or
+ *     credential_source (AssumeRole), web_identity_token_file with role_arn
  *     (AssumeRoleWithWebIdentity), SSO (sso_session or sso_start_url), keys
  *     in the credentials file, credential_process, keys in the config file.
  *  3. web identity from AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN
@@ -37,7 +37,9 @@
  * runs at a time per provider.
  *
  * Secrets (secret keys, session tokens, SSO access tokens, container
- * authorization tokens, web identity tokens) never appear in errors or logs.
+ * authorization tokens, web identity tokens) are kept out of errors and
+ * logs. The exception is the first line of a failed credential_process's
+ * standard error, which is quoted as the program wrote it.
  */
 #ifndef ES_AWS_CREDENTIALS_H
 #define ES_AWS_CREDENTIALS_H
@@ -105,6 +107,6 @@ void es_aws_provider_free(struct es_aws_provider *provider);
  * set, -ES_ERR_INVALID for a malformed region or config file, -ES_ERR_IO.
  */
 int es_aws_region_resolve(const char *profile, char **out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

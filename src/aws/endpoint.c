@@ -17,10 +17,10 @@ struct service {
 };
 
 static const struct service services[] = {
-        {"ecr", "AWS_ENDPOINT_URL_ECR", "api.ecr"},
-        {"sts", "AWS_ENDPOINT_URL_STS", "sts"},
-        {"secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "secretsmanager"},
-        {"sso", "AWS_ENDPOINT_URL_SSO", "portal.sso"},
+    {"ecr", "AWS_ENDPOINT_URL_ECR", "api.ecr"},
+    {"sts", "AWS_ENDPOINT_URL_STS", "sts"},
+    {"secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "secretsmanager"},
+    {"sso", "AWS_ENDPOINT_URL_SSO", "portal.sso"},
 };
 
 bool es_aws_region_is_valid(const char *region)

@@ -13,7 +13,7 @@
 
 #define TOKEN_PATH       "/latest/api/token"
 #define CREDENTIALS_PATH "/latest/meta-data/iam/security-credentials/"
-/* Longest metadata token accepted (AWS's are about 56 bytes). */
+/* Maximum size of a metadata session token, in bytes: a generous bound, not a documented one. */
 #define MAX_TOKEN 4096
 
 static const char *env_value(const char *name)
@@ -79,11 +79,11 @@ static int request_body(struct es_http *http, const char *method, const char *ur
 {
         const char *headers[] = {header};
         struct es_http_request request = {
-                .method = method,
-                .url = url,
-                .headers = headers,
-                .n_headers = 1,
-                .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
+            .method = method,
+            .url = url,
+            .headers = headers,
+            .n_headers = 1,
+            .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
         };
         struct es_http_response response = {0};
         int r;
@@ -135,15 +135,15 @@ int es_aws_imds_credentials(struct es_http *http, const char *endpoint,
                             struct es_aws_credentials *out, struct es_error *err)
 {
         static const struct es_aws_json_names names = {
-                .access_key_id = "AccessKeyId",
-                .secret_access_key = "SecretAccessKey",
-                .session_token = "Token",
-                .expiration = "Expiration",
+            .access_key_id = "AccessKeyId",
+            .secret_access_key = "SecretAccessKey",
+            .session_token = "Token",
+            .expiration = "Expiration",
         };
         _cleanup_free_ char *token_url = es_asprintf("%s%s", endpoint, TOKEN_PATH);
         _cleanup_free_ char *list_url = es_asprintf("%s%s", endpoint, CREDENTIALS_PATH);
         _cleanup_free_ char *ttl_header =
-                es_asprintf("X-aws-ec2-metadata-token-ttl-seconds: %d", ES_AWS_IMDS_TOKEN_TTL);
+            es_asprintf("X-aws-ec2-metadata-token-ttl-seconds: %d", ES_AWS_IMDS_TOKEN_TTL);
         _cleanup_free_ char *roles = NULL, *role = NULL, *role_url = NULL;
         char *token = NULL, *token_header = NULL, *document = NULL;
         json_t *root = NULL, *code;
@@ -184,7 +184,8 @@ int es_aws_imds_credentials(struct es_http *http, const char *endpoint,
         if (r < 0)
                 goto done;
         code = json_object_get(root, "Code");
-        if (code != NULL && (!json_is_string(code) || strcmp(json_string_value(code), "Success") != 0)) {
+        if (code != NULL &&
+            (!json_is_string(code) || strcmp(json_string_value(code), "Success") != 0)) {
                 r = es_error_set(err, ES_ERR_PROTOCOL, "the role's credentials have Code \"%.40s\"",
                                  json_is_string(code) ? json_string_value(code) : "?");
                 goto done;

@@ -29,7 +29,7 @@
 #define ES_AWS_IMDS_DEFAULT_ENDPOINT      "http://169.254.169.254"
 #define ES_AWS_IMDS_DEFAULT_IPV6_ENDPOINT "http://[fd00:ec2::254]"
 
-/* Lifetime asked for the session token, in seconds (botocore asks for 6 hours). */
+/* Requested session token lifetime, in seconds (botocore also requests 6 hours). */
 #define ES_AWS_IMDS_TOKEN_TTL 21600
 
 /* True when AWS_EC2_METADATA_DISABLED is "true" in any case. */
@@ -50,6 +50,6 @@ int es_aws_imds_endpoint(const char *profile_endpoint, const char *profile_mode,
  */
 int es_aws_imds_credentials(struct es_http *http, const char *endpoint,
                             struct es_aws_credentials *out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

@@ -93,7 +93,8 @@ int es_aws_shell_split(const char *line, char ***out, size_t *count, struct es_e
                                         break;
                                 }
                                 p++;
-                                /* Only '"' and '\' are escaped in double quotes; shlex keeps other backslashes. */
+                                /* Only '"' and '\' are escaped in double quotes; shlex keeps other
+                                 * backslashes. */
                                 if (*p != '"' && *p != '\\')
                                         es_buf_puts(&word, "\\");
                                 es_buf_puts(&word, (char[]){*p, '\0'});
@@ -149,8 +150,8 @@ static char *first_line(const char *text, size_t len)
                 p = eol ? eol + 1 : end;
                 while (start < line_end && (*start == ' ' || *start == '\t' || *start == '\r'))
                         start++;
-                while (line_end > start && (line_end[-1] == ' ' || line_end[-1] == '\t' ||
-                                            line_end[-1] == '\r'))
+                while (line_end > start &&
+                       (line_end[-1] == ' ' || line_end[-1] == '\t' || line_end[-1] == '\r'))
                         line_end--;
                 if (start == line_end)
                         continue;
@@ -203,6 +204,8 @@ static int spawn(char *const argv[], int out_fd, int err_fd, pid_t *pid, struct 
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+        /* Keep the program away from the run's sockets and files, CLOEXEC or not. */
+        posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
 
         /* The program should not inherit an ignored SIGPIPE or a blocked signal mask. */
         posix_spawnattr_init(&attributes);
@@ -247,8 +250,8 @@ int es_aws_process_run(char *const argv[], int timeout_ms, size_t max_output,
 
         while (out_open || err_open) {
                 struct pollfd fds[2] = {
-                        {.fd = out_open ? out_pipe[0] : -1, .events = POLLIN},
-                        {.fd = err_open ? err_pipe[0] : -1, .events = POLLIN},
+                    {.fd = out_open ? out_pipe[0] : -1, .events = POLLIN},
+                    {.fd = err_open ? err_pipe[0] : -1, .events = POLLIN},
                 };
                 long long left = deadline - now_ms();
                 int ready;
@@ -320,14 +323,14 @@ done:
         return r;
 }
 
-int es_aws_process_credentials(const char *command, int timeout_ms,
-                               struct es_aws_credentials *out, struct es_error *err)
+int es_aws_process_credentials(const char *command, int timeout_ms, struct es_aws_credentials *out,
+                               struct es_error *err)
 {
         static const struct es_aws_json_names names = {
-                .access_key_id = "AccessKeyId",
-                .secret_access_key = "SecretAccessKey",
-                .session_token = "SessionToken",
-                .expiration = "Expiration",
+            .access_key_id = "AccessKeyId",
+            .secret_access_key = "SecretAccessKey",
+            .session_token = "SessionToken",
+            .expiration = "Expiration",
         };
         struct es_aws_process_result result = {0};
         _cleanup_free_ char *what = NULL;

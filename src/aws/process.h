@@ -24,31 +24,31 @@
 #include "base/buf.h"
 #include "base/error.h"
 
-/* Largest standard output accepted from a credential process. */
+/* Maximum size of a credential process's standard output, in bytes. */
 #define ES_AWS_MAX_PROCESS_OUTPUT (64u * 1024)
 
-/* Seconds a credential process may run before it is killed. botocore has no limit. */
+/* Milliseconds a credential process may run before it is killed. botocore has no limit. */
 #define ES_AWS_PROCESS_TIMEOUT_MS (60 * 1000)
 
 /*
- * Split a command line into words as Python's shlex.split() does: blanks
- * separate words; single quotes keep everything literally; in double quotes
- * a backslash escapes only '"' and '\'; outside quotes a backslash escapes
+ * Split a command line into words as Python's shlex.split() does. Blanks
+ * separate words and single quotes keep everything literally. In double
+ * quotes a backslash escapes only '"' and '\', and outside quotes it escapes
  * any character. Returns 0 with *out, a NULL-terminated array (free with
  * es_aws_argv_free), and *count, or -ES_ERR_INVALID for an unclosed quote
  * or a trailing backslash. The message does not quote the line, which may
  * contain secrets. err may be NULL.
  */
 int es_aws_shell_split(const char *line, char ***out, size_t *count, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 void es_aws_argv_free(char **argv);
 
-/* What a finished process left. */
+/* The outcome of a finished process. */
 struct es_aws_process_result {
-        struct es_buf output;    /* standard output, at most max_output bytes */
-        char *error_line;        /* first non-empty line of standard error, or NULL */
-        int exit_status;         /* exit code, or 128 + signal number */
+        struct es_buf output; /* standard output, at most max_output bytes */
+        char *error_line;     /* first non-empty line of standard error, or NULL */
+        int exit_status;      /* exit code, or 128 + signal number */
 };
 
 void es_aws_process_result_release(struct es_aws_process_result *result);
@@ -62,7 +62,7 @@ void es_aws_process_result_release(struct es_aws_process_result *result);
  */
 int es_aws_process_run(char *const argv[], int timeout_ms, size_t max_output,
                        struct es_aws_process_result *result, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Run a credential_process command line and parse its output. Returns 0 and
@@ -72,8 +72,7 @@ int es_aws_process_run(char *const argv[], int timeout_ms, size_t max_output,
  * of its standard error), -ES_ERR_PROTOCOL for bad output, or the errors of
  * es_aws_process_run().
  */
-int es_aws_process_credentials(const char *command, int timeout_ms,
-                               struct es_aws_credentials *out, struct es_error *err)
-        __attribute__((warn_unused_result));
+int es_aws_process_credentials(const char *command, int timeout_ms, struct es_aws_credentials *out,
+                               struct es_error *err) __attribute__((warn_unused_result));
 
 #endif

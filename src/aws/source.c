@@ -194,8 +194,9 @@ int es_aws_json_parse(const char *data, size_t len, const char *what, json_t **o
 
         root = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &json_err);
         if (root == NULL)
-                return es_error_set(err, ES_ERR_PROTOCOL, "%s: invalid JSON at line %d, column %d: %s",
-                                    what, json_err.line, json_err.column, json_problem(&json_err));
+                return es_error_set(err, ES_ERR_PROTOCOL,
+                                    "%s: invalid JSON at line %d, column %d: %s", what,
+                                    json_err.line, json_err.column, json_problem(&json_err));
         if (!json_is_object(root)) {
                 json_decref(root);
                 return es_error_set(err, ES_ERR_PROTOCOL, "%s: expected a JSON object", what);
@@ -222,8 +223,8 @@ static int string_member(json_t *object, const char *name, const char *what, con
         return 0;
 }
 
-int es_aws_json_credentials(json_t *object, const struct es_aws_json_names *names,
-                            const char *what, struct es_aws_credentials *out, struct es_error *err)
+int es_aws_json_credentials(json_t *object, const struct es_aws_json_names *names, const char *what,
+                            struct es_aws_credentials *out, struct es_error *err)
 {
         struct es_aws_credentials credentials = {0};
         const char *access_key_id, *secret_access_key, *session_token = NULL;
@@ -232,7 +233,7 @@ int es_aws_json_credentials(json_t *object, const struct es_aws_json_names *name
 
         if ((r = string_member(object, names->access_key_id, what, &access_key_id, err)) < 0 ||
             (r = string_member(object, names->secret_access_key, what, &secret_access_key, err)) <
-                    0)
+                0)
                 return r;
         if (access_key_id == NULL)
                 return es_error_set(err, ES_ERR_PROTOCOL, "%s: \"%s\" is missing", what,
@@ -267,7 +268,7 @@ int es_aws_json_credentials(json_t *object, const struct es_aws_json_names *name
         credentials.access_key_id = es_strdup(access_key_id);
         credentials.secret_access_key = es_strdup(secret_access_key);
         credentials.session_token =
-                session_token && session_token[0] ? es_strdup(session_token) : NULL;
+            session_token && session_token[0] ? es_strdup(session_token) : NULL;
         r = es_aws_credentials_check(&credentials, what, err);
         if (r < 0) {
                 es_aws_credentials_release(&credentials);
@@ -301,8 +302,9 @@ int es_aws_read_secret_file(const char *path, const char *what, size_t max, char
                 if (n == 0)
                         break;
                 if (es_buf_append(&data, chunk, (size_t)n) < 0) {
-                        r = es_error_set(err, ES_ERR_INVALID, "the %s \"%s\" is larger than %zu "
-                                                              "bytes",
+                        r = es_error_set(err, ES_ERR_INVALID,
+                                         "the %s \"%s\" is larger than %zu "
+                                         "bytes",
                                          what, path, max);
                         break;
                 }

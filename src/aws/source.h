@@ -20,7 +20,7 @@
 /* Web identity token files and container authorization token files. */
 #define ES_AWS_MAX_TOKEN_FILE (64u * 1024)
 
-/* Longest access key id, secret key or session token accepted. */
+/* Maximum length of an access key id, secret key or session token, in bytes. */
 #define ES_AWS_MAX_CREDENTIAL_FIELD (16u * 1024)
 
 /*
@@ -72,15 +72,15 @@ struct es_aws_json_names {
  * es_aws_credentials_check(). Returns 0 and *out, or -ES_ERR_PROTOCOL
  * naming the missing or invalid member; *out is untouched on failure.
  */
-int es_aws_json_credentials(json_t *object, const struct es_aws_json_names *names,
-                            const char *what, struct es_aws_credentials *out,
-                            struct es_error *err) __attribute__((warn_unused_result));
+int es_aws_json_credentials(json_t *object, const struct es_aws_json_names *names, const char *what,
+                            struct es_aws_credentials *out, struct es_error *err)
+    __attribute__((warn_unused_result));
 
 /*
  * Read a small file holding a secret (a token), without its trailing
  * whitespace. Returns 0 and *out (free with es_aws_secret_free), or
  * -ES_ERR_IO (-ES_ERR_NOT_FOUND for a missing file) naming what and path, or
- * -ES_ERR_INVALID when the file is empty, holds a NUL byte or exceeds max
+ * -ES_ERR_INVALID when the file is empty, contains a NUL byte or exceeds max
  * bytes.
  */
 int es_aws_read_secret_file(const char *path, const char *what, size_t max, char **out,

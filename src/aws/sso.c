@@ -14,7 +14,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 
-/* Longest service error message kept, in bytes. */
+/* Maximum length of a service error message kept, in bytes. */
 #define MAX_MESSAGE 400
 
 char *es_aws_sso_cache_path(const char *cache_key)
@@ -103,8 +103,8 @@ static int response_error(const struct es_http_response *response,
         json_t *root;
         int r;
 
-        root = json_loadb(response->body.data ? response->body.data : "", response->body.len, 0,
-                          NULL);
+        root =
+            json_loadb(response->body.data ? response->body.data : "", response->body.len, 0, NULL);
         if (json_is_object(root)) {
                 const char *value = json_string_value(json_object_get(root, "__type"));
                 const char *text = json_string_value(json_object_get(root, "message"));
@@ -142,10 +142,10 @@ int es_aws_sso_credentials(struct es_http *http, const struct es_aws_sso_params 
                            struct es_aws_credentials *out, struct es_error *err)
 {
         static const struct es_aws_json_names names = {
-                .access_key_id = "accessKeyId",
-                .secret_access_key = "secretAccessKey",
-                .session_token = "sessionToken",
-                .expiration = "expiration",
+            .access_key_id = "accessKeyId",
+            .secret_access_key = "secretAccessKey",
+            .session_token = "sessionToken",
+            .expiration = "expiration",
         };
         _cleanup_free_ char *endpoint = NULL, *url = NULL, *role = NULL, *account = NULL;
         struct es_http_response response = {0};
@@ -170,11 +170,11 @@ int es_aws_sso_credentials(struct es_http *http, const struct es_aws_sso_params 
 
         const char *headers[] = {token_header};
         struct es_http_request request = {
-                .method = "GET",
-                .url = url,
-                .headers = headers,
-                .n_headers = ES_ARRAY_SIZE(headers),
-                .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
+            .method = "GET",
+            .url = url,
+            .headers = headers,
+            .n_headers = ES_ARRAY_SIZE(headers),
+            .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
         };
         es_log_debug("aws: SSO GetRoleCredentials for role \"%s\" in account %s", params->role_name,
                      params->account_id);
@@ -196,7 +196,8 @@ int es_aws_sso_credentials(struct es_http *http, const struct es_aws_sso_params 
                 goto done;
         role_credentials = json_object_get(root, "roleCredentials");
         if (!json_is_object(role_credentials)) {
-                r = es_error_set(err, ES_ERR_PROTOCOL, "the response has no roleCredentials object");
+                r = es_error_set(err, ES_ERR_PROTOCOL,
+                                 "the response has no roleCredentials object");
                 goto done;
         }
         r = es_aws_json_credentials(role_credentials, &names, "roleCredentials", out, err);

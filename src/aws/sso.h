@@ -27,17 +27,18 @@ struct es_aws_sso_params {
         const char *profile;      /* for the `aws sso login --profile` hint */
 };
 
-/* The token cache file for a session name or start URL. Caller frees; NULL without a home directory. */
+/* The token cache file for a session name or start URL. Caller frees; NULL without a home
+ * directory. */
 char *es_aws_sso_cache_path(const char *cache_key);
 
 /*
  * Fetch role credentials. Returns 0 and *out (release with
  * es_aws_credentials_release), -ES_ERR_AUTH when the cached token is
- * missing, expired or rejected (the message says to run `aws sso login`),
+ * missing, expired or rejected (the message suggests `aws sso login`),
  * -ES_ERR_TRANSIENT, or -ES_ERR_PROTOCOL for unreadable responses.
  */
 int es_aws_sso_credentials(struct es_http *http, const struct es_aws_sso_params *params,
                            struct es_aws_credentials *out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

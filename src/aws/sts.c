@@ -18,19 +18,29 @@
 #define STS_VERSION  "2011-06-15"
 #define CONTENT_TYPE "Content-Type: application/x-www-form-urlencoded; charset=utf-8"
 #define MAX_ATTEMPTS 3
-/* Longest STS error message kept, in bytes. */
+/* Maximum length of an STS error message kept, in bytes. */
 #define MAX_MESSAGE 400
 
 /* STS error codes that mean the credentials or the token were not accepted. */
 static const char *const auth_codes[] = {
-        "AccessDenied",         "ExpiredToken",       "ExpiredTokenException",
-        "IncompleteSignature",  "InvalidClientTokenId", "InvalidIdentityToken",
-        "IDPRejectedClaim",     "MissingAuthenticationToken", "RegionDisabledException",
-        "SignatureDoesNotMatch", "UnrecognizedClientException",
+    "AccessDenied",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "IncompleteSignature",
+    "InvalidClientTokenId",
+    "InvalidIdentityToken",
+    "IDPRejectedClaim",
+    "MissingAuthenticationToken",
+    "RegionDisabledException",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
 };
 
 static const char *const throttling_codes[] = {
-        "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
 };
 
 static bool code_in(const char *code, const char *const *list, size_t n)
@@ -71,10 +81,10 @@ static char *clean_message(const char *message)
 static int parse_error(long status, const char *body, size_t len, struct es_error *err)
 {
         struct es_aws_xml_field fields[] = {
-                {"/ErrorResponse/Error/Code", NULL},
-                {"/ErrorResponse/Error/Message", NULL},
-                {"/Error/Code", NULL},
-                {"/Error/Message", NULL},
+            {"/ErrorResponse/Error/Code", NULL},
+            {"/ErrorResponse/Error/Message", NULL},
+            {"/Error/Code", NULL},
+            {"/Error/Message", NULL},
         };
         _cleanup_free_ char *message = NULL;
         const char *code;
@@ -186,18 +196,18 @@ static int post_once(struct es_http *http, const char *url, const char *region,
 
         if (source != NULL) {
                 struct es_sigv4_request request = {
-                        .method = "POST",
-                        .url = url,
-                        .headers = signed_headers,
-                        .n_headers = ES_ARRAY_SIZE(signed_headers),
-                        .body = body->data,
-                        .body_len = body->len,
-                        .region = region,
-                        .service = "sts",
-                        .timestamp = time(NULL),
-                        .normalize_path = true,
-                        .encode_path = true,
-                        .sign_session_token = true,
+                    .method = "POST",
+                    .url = url,
+                    .headers = signed_headers,
+                    .n_headers = ES_ARRAY_SIZE(signed_headers),
+                    .body = body->data,
+                    .body_len = body->len,
+                    .region = region,
+                    .service = "sts",
+                    .timestamp = time(NULL),
+                    .normalize_path = true,
+                    .encode_path = true,
+                    .sign_session_token = true,
                 };
 
                 r = es_sigv4_sign(&request, source, &signature, err);
@@ -212,13 +222,13 @@ static int post_once(struct es_http *http, const char *url, const char *region,
         }
 
         struct es_http_request request = {
-                .method = "POST",
-                .url = url,
-                .headers = headers,
-                .n_headers = n_headers,
-                .body = body->data,
-                .body_len = body->len,
-                .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
+            .method = "POST",
+            .url = url,
+            .headers = headers,
+            .n_headers = n_headers,
+            .body = body->data,
+            .body_len = body->len,
+            .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
         };
         r = es_http_perform(http, &request, &response, err);
         if (authorization)
@@ -268,8 +278,8 @@ static int post_with_retries(struct es_http *http, const char *region,
 
 int es_aws_sts_assume_role(struct es_http *http, const char *region,
                            const struct es_aws_credentials *source,
-                           const struct es_aws_assume_role *params,
-                           struct es_aws_credentials *out, struct es_error *err)
+                           const struct es_aws_assume_role *params, struct es_aws_credentials *out,
+                           struct es_error *err)
 {
         struct es_buf body = ES_BUF_INIT(0);
         int r;

@@ -31,16 +31,15 @@ struct es_aws_assume_role {
  */
 int es_aws_sts_assume_role(struct es_http *http, const char *region,
                            const struct es_aws_credentials *source,
-                           const struct es_aws_assume_role *params,
-                           struct es_aws_credentials *out, struct es_error *err)
-        __attribute__((warn_unused_result));
+                           const struct es_aws_assume_role *params, struct es_aws_credentials *out,
+                           struct es_error *err) __attribute__((warn_unused_result));
 
 /* Call AssumeRoleWithWebIdentity with token (a secret). Errors as for es_aws_sts_assume_role(). */
 int es_aws_sts_assume_role_with_web_identity(struct es_http *http, const char *region,
                                              const struct es_aws_assume_role *params,
                                              const char *token, struct es_aws_credentials *out,
                                              struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 /*
  * Read an STS response to action ("AssumeRole" or
@@ -51,6 +50,6 @@ int es_aws_sts_assume_role_with_web_identity(struct es_http *http, const char *r
  */
 int es_aws_sts_parse_response(const char *action, long status, const char *body, size_t len,
                               struct es_aws_credentials *out, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

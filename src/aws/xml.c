@@ -35,8 +35,7 @@ struct parser {
 
 static int fail(struct parser *p, const char *reason)
 {
-        return es_error_set(p->err, ES_ERR_PROTOCOL, "invalid XML at byte %zu: %s", p->pos,
-                            reason);
+        return es_error_set(p->err, ES_ERR_PROTOCOL, "invalid XML at byte %zu: %s", p->pos, reason);
 }
 
 static bool starts_with(const struct parser *p, const char *s)
@@ -71,8 +70,8 @@ static void skip_space(struct parser *p)
 /* Skip past terminator, which must appear; used for comments, PIs and CDATA. */
 static int skip_past(struct parser *p, const char *terminator, const char *what)
 {
-        const char *found = memmem(p->data + p->pos, p->len - p->pos, terminator,
-                                   strlen(terminator));
+        const char *found =
+            memmem(p->data + p->pos, p->len - p->pos, terminator, strlen(terminator));
 
         if (found == NULL)
                 return fail(p, what);
@@ -123,8 +122,8 @@ static int decode_reference(struct parser *p, struct es_buf *out)
                 char value;
         } predefined[] = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
         const char *start = p->data + p->pos + 1;
-        const char *semicolon = memchr(start, ';', p->len - p->pos - 1 < 12 ? p->len - p->pos - 1
-                                                                             : 12);
+        const char *semicolon =
+            memchr(start, ';', p->len - p->pos - 1 < 12 ? p->len - p->pos - 1 : 12);
         size_t len;
 
         if (semicolon == NULL)
@@ -302,8 +301,7 @@ static int parse_start_tag(struct parser *p)
         if (p->depth == ES_AWS_XML_MAX_DEPTH)
                 return fail(p, "elements nested too deeply");
         p->pos++;
-        if ((r = read_name(p, &name, &name_len)) < 0 ||
-            (r = skip_attributes(p, &self_closing)) < 0)
+        if ((r = read_name(p, &name, &name_len)) < 0 || (r = skip_attributes(p, &self_closing)) < 0)
                 return r;
 
         local_name(name, name_len, &local, &local_len);
@@ -404,14 +402,14 @@ int es_aws_xml_extract(const char *xml, size_t len, struct es_aws_xml_field *fie
                        size_t n_fields, struct es_error *err)
 {
         struct parser p = {
-                .data = xml,
-                .len = len,
-                .fields = fields,
-                .n_fields = n_fields,
-                .captures = es_calloc(n_fields ? n_fields : 1, sizeof(struct es_buf)),
-                .found = es_calloc(n_fields ? n_fields : 1, sizeof(bool)),
-                .path = ES_BUF_INIT(4096),
-                .err = err,
+            .data = xml,
+            .len = len,
+            .fields = fields,
+            .n_fields = n_fields,
+            .captures = es_calloc(n_fields ? n_fields : 1, sizeof(struct es_buf)),
+            .found = es_calloc(n_fields ? n_fields : 1, sizeof(bool)),
+            .path = ES_BUF_INIT(4096),
+            .err = err,
         };
         int r;
 

@@ -14,7 +14,7 @@
 
 #include "base/error.h"
 
-/* Deepest element nesting accepted. */
+/* Maximum element nesting depth accepted. */
 #define ES_AWS_XML_MAX_DEPTH 32
 
 struct es_aws_xml_field {

@@ -26,8 +26,9 @@ struct run {
         struct es_blob_index *blobs;
         struct timespec start;
 
-        pthread_mutex_t lock; /* guards next */
+        pthread_mutex_t lock; /* guards next and claimed */
         size_t next;
+        bool *claimed; /* per item: a worker has taken it */
 };
 
 long es_execute_reserve(const struct es_sync_config *config, const char *registry, long limit)
@@ -113,31 +114,62 @@ static void run_item(struct run *run, struct es_plan_item *item)
         es_error_release(&err);
 }
 
+static bool wants_copy(const struct es_plan_item *item)
+{
+        return item->action == ES_SYNC_COPY || item->action == ES_SYNC_UPDATE;
+}
+
+/*
+ * Take the next item and every later item of the same image with the same
+ * source digest (tags such as 1, 1.27 and 1.27.3 often name one image). One
+ * worker runs them in order, so the first copies the image and the others
+ * become tag pushes from the target's own copy, with no pull at the source.
+ */
+static size_t claim(struct run *run, size_t *items, size_t max)
+{
+        size_t n = 0;
+
+        pthread_mutex_lock(&run->lock);
+        while (run->next < run->plan->n_items && n == 0) {
+                size_t first = run->next++;
+                const struct es_plan_item *lead = &run->plan->items[first];
+
+                if (run->claimed[first] || !wants_copy(lead))
+                        continue;
+                run->claimed[first] = true;
+                items[n++] = first;
+                for (size_t i = first + 1; i < run->plan->n_items && n < max; i++) {
+                        const struct es_plan_item *other = &run->plan->items[i];
+
+                        if (run->claimed[i] || !wants_copy(other) || other->image != lead->image ||
+                            lead->source_digest[0] == '\0' ||
+                            strcmp(other->source_digest, lead->source_digest) != 0)
+                                continue;
+                        run->claimed[i] = true;
+                        items[n++] = i;
+                }
+        }
+        pthread_mutex_unlock(&run->lock);
+        return n;
+}
+
 static void *worker(void *ctx)
 {
         struct run *run = ctx;
+        size_t *batch = es_calloc(run->plan->n_items + 1, sizeof(*batch));
+        size_t n;
 
-        for (;;) {
-                struct es_plan_item *item = NULL;
+        while ((n = claim(run, batch, run->plan->n_items)) > 0) {
+                for (size_t i = 0; i < n; i++) {
+                        struct es_plan_item *item = &run->plan->items[batch[i]];
 
-                pthread_mutex_lock(&run->lock);
-                while (run->next < run->plan->n_items) {
-                        struct es_plan_item *candidate = &run->plan->items[run->next++];
-
-                        if (candidate->action == ES_SYNC_COPY ||
-                            candidate->action == ES_SYNC_UPDATE) {
-                                item = candidate;
-                                break;
-                        }
+                        run_item(run, item);
+                        if (run->options->on_item)
+                                run->options->on_item(item, run->options->ctx);
                 }
-                pthread_mutex_unlock(&run->lock);
-                if (item == NULL)
-                        return NULL;
-
-                run_item(run, item);
-                if (run->options->on_item)
-                        run->options->on_item(item, run->options->ctx);
         }
+        free(batch);
+        return NULL;
 }
 
 int es_execute_plan(const struct es_sync_config *config, struct es_registries *registries,
@@ -156,6 +188,7 @@ int es_execute_plan(const struct es_sync_config *config, struct es_registries *r
         clock_gettime(CLOCK_MONOTONIC, &run.start);
         pthread_mutex_init(&run.lock, NULL);
         run.blobs = es_blob_index_new();
+        run.claimed = es_calloc(plan->n_items + 1, sizeof(*run.claimed));
 
         for (int i = 0; i < options->jobs && i < ES_MAX_JOBS; i++) {
                 if (pthread_create(&threads[n_threads], NULL, worker, &run) != 0)
@@ -168,6 +201,7 @@ int es_execute_plan(const struct es_sync_config *config, struct es_registries *r
                 pthread_join(threads[i], NULL);
 
         es_blob_index_free(run.blobs);
+        free(run.claimed);
         pthread_mutex_destroy(&run.lock);
         return 0;
 }

@@ -3,6 +3,7 @@
 #include "sync/plan.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,26 @@ static int decide(struct es_plan_image *image, struct es_plan_item *item,
         return r;
 }
 
+/* Decisions sorted by the address of their tag string, to find one by pointer. */
+static int by_tag_address(const void *a, const void *b)
+{
+        uintptr_t left = (uintptr_t)((const struct es_tag_decision *)a)->tag;
+        uintptr_t right = (uintptr_t)((const struct es_tag_decision *)b)->tag;
+
+        return left < right ? -1 : left > right;
+}
+
+/* The filter's decision for tag (the same string the filter saw), or NULL without a filter. */
+static const struct es_tag_decision *find_decision(const struct es_tag_decision *sorted,
+                                                   size_t n, const char *tag)
+{
+        struct es_tag_decision key = {.tag = tag};
+
+        if (sorted == NULL)
+                return NULL;
+        return bsearch(&key, sorted, n, sizeof(*sorted), by_tag_address);
+}
+
 static int plan_image(const struct es_sync_config *config, struct es_registries *registries,
                       size_t index, struct es_plan_image *image, struct item_list *items,
                       struct es_error *err)
@@ -278,31 +299,32 @@ static int plan_image(const struct es_sync_config *config, struct es_registries 
                 image->warn_many_tags = true;
         }
 
-        for (size_t i = 0; i < source_tags.n; i++) {
-                if (decisions && !decisions[i].kept) {
-                        struct es_plan_item *item =
-                                item_add(items, index, source_tags.items[i], image);
-
-                        item->action = ES_SYNC_EXCLUDED;
-                        item->reason = es_strdup(decisions[i].reason ? decisions[i].reason
-                                                                     : "excluded");
-                        continue;
-                }
-                string_list_add(&kept, source_tags.items[i]);
-        }
+        for (size_t i = 0; i < source_tags.n; i++)
+                if (decisions == NULL || decisions[i].kept)
+                        string_list_add(&kept, source_tags.items[i]);
 
         r = list_target(registries, image, &kept, &target, err);
         if (r < 0)
                 goto done;
+        if (decisions)
+                qsort(decisions, source_tags.n, sizeof(*decisions), by_tag_address);
 
         /* Oldest first, so count-based lifecycle rules expire the right images. */
-        order = es_calloc(kept.n + 1, sizeof(*order));
-        for (size_t i = 0; i < kept.n; i++)
-                order[i] = kept.items[i];
-        es_tags_sort_oldest_first(order, kept.n);
-        for (size_t i = 0; i < kept.n && r >= 0; i++) {
+        order = es_calloc(source_tags.n + 1, sizeof(*order));
+        for (size_t i = 0; i < source_tags.n; i++)
+                order[i] = source_tags.items[i];
+        es_tags_sort_oldest_first(order, source_tags.n);
+        for (size_t i = 0; i < source_tags.n && r >= 0; i++) {
+                const struct es_tag_decision *decision = find_decision(decisions, source_tags.n,
+                                                                       order[i]);
                 struct es_plan_item *item = item_add(items, index, order[i], image);
 
+                if (decision && !decision->kept) {
+                        item->action = ES_SYNC_EXCLUDED;
+                        item->reason = es_strdup(decision->reason ? decision->reason
+                                                                  : "excluded");
+                        continue;
+                }
                 r = decide(image, item, &target, err);
                 if (r < 0) {
                         item->action = ES_SYNC_FAILED;

@@ -243,11 +243,22 @@ void es_report_summary(FILE *out, const struct es_plan *plan, double seconds, bo
                 gets += src.manifest_gets;
         }
         es_plan_count(plan, &counts);
+        if (dry_run) {
+                fprintf(out,
+                        "planned images=%zu copy=%u update=%u skip=%u excluded=%u "
+                        "unsupported=%u failed=%u images_failed=%u source_manifest_gets=%llu "
+                        "seconds=%.2f\n",
+                        plan->n_images, counts.actions[ES_SYNC_COPY],
+                        counts.actions[ES_SYNC_UPDATE], counts.actions[ES_SYNC_SKIP],
+                        counts.actions[ES_SYNC_EXCLUDED], counts.actions[ES_SYNC_UNSUPPORTED],
+                        counts.actions[ES_SYNC_FAILED], counts.images_failed, gets, seconds);
+                return;
+        }
         fprintf(out,
-                "%s images=%zu copied=%u updated=%u skipped=%u excluded=%u unsupported=%u "
+                "synced images=%zu copied=%u updated=%u skipped=%u excluded=%u unsupported=%u "
                 "failed=%u deferred=%u images_failed=%u bytes=%llu source_manifest_gets=%llu "
                 "seconds=%.2f\n",
-                dry_run ? "planned" : "synced", plan->n_images, counts.actions[ES_SYNC_COPY],
+                plan->n_images, counts.actions[ES_SYNC_COPY],
                 counts.actions[ES_SYNC_UPDATE], counts.actions[ES_SYNC_SKIP],
                 counts.actions[ES_SYNC_EXCLUDED], counts.actions[ES_SYNC_UNSUPPORTED],
                 counts.actions[ES_SYNC_FAILED], counts.actions[ES_SYNC_DEFERRED],

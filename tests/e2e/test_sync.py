@@ -393,3 +393,29 @@ def test_shared_blobs_cross_repository_once(images, hub_front, ecr_emulator, aws
     assert len(patches) == len(distinct)
     assert re.search(r"\b1 mounted\b", result.stderr), result.stderr
     assert hub.counters().blob_gets == len(distinct)
+
+
+def test_alias_tags_pull_once(hub_front, servers, ecr_emulator, aws_environment, ecr_sync,
+                              skopeo_raw, prefix, tmp_path):
+    # 1, 1.27 and latest name one image: it is pulled once, and the other
+    # tags are pushed from the target's own copy.
+    hub = hub_front
+    repository = f"aliases/{prefix}"
+    client = servers.source_client()
+    manifest, digest = bigrepo.push_small_image(client, repository, label=prefix)
+    for tag in ("1", "1.27", "latest"):
+        client.put_manifest(repository, tag, manifest,
+                            "application/vnd.oci.image.manifest.v1+json")
+    config = write_config(tmp_path, ecr_emulator, prefix, f"""
+  - source: {hub.host}/{repository}
+""", settings=False)
+    hub.reset_counters()
+
+    run_sync(ecr_sync, aws_environment, config, check=0)
+
+    counters = hub.counters(repository)
+    assert counters.manifest_gets == 1
+    assert counters.blob_gets == 2
+    for tag in ("1", "1.27", "latest"):
+        assert digest_of(target_raw(ecr_emulator, skopeo_raw, f"{prefix}/{repository}",
+                                    tag)) == digest
