@@ -84,6 +84,9 @@ static int request_body(struct es_http *http, const char *method, const char *ur
             .headers = headers,
             .n_headers = 1,
             .max_body = ES_AWS_MAX_CREDENTIALS_RESPONSE,
+            /* Off EC2 nothing answers: give up as fast as botocore does. */
+            .connect_timeout_ms = ES_AWS_IMDS_TIMEOUT_MS,
+            .timeout_ms = ES_AWS_IMDS_TIMEOUT_MS,
         };
         struct es_http_response response = {0};
         int r;

@@ -13,12 +13,14 @@
  * http://169.254.169.254. AWS_EC2_METADATA_DISABLED=true turns the source
  * off.
  *
- * NOTE: there is no IMDSv1 fallback, and the transport's 30 s connect
- * timeout applies because es_http_request has no per-request timeout;
- * botocore waits 1 s. Set AWS_EC2_METADATA_DISABLED=true off EC2.
+ * Each request times out after ES_AWS_IMDS_TIMEOUT_MS, as botocore's 1 s
+ * default does. NOTE: there is no IMDSv1 fallback.
  */
 #ifndef ES_AWS_IMDS_H
 #define ES_AWS_IMDS_H
+
+/* Milliseconds for one metadata request, connection included. */
+#define ES_AWS_IMDS_TIMEOUT_MS 1000
 
 #include <stdbool.h>
 

@@ -3,8 +3,8 @@
 
 They run aws-credentials-tool, which resolves credentials with the chain and
 prints the source, the access key id, whether a session token is present and
-the expiration, against the loopback mocks of harness/aws_mocks.py: STS
-(SigV4 verified with botocore), SSO, the container endpoint and IMDSv2.
+the expiration. The sources are the loopback mocks of harness/aws_mocks.py:
+STS (SigV4 verified with botocore), SSO, the container endpoint and IMDSv2.
 
 Every run gets an environment built from scratch: HOME, AWS_CONFIG_FILE and
 AWS_SHARED_CREDENTIALS_FILE point into the test's temporary folder, and

@@ -55,7 +55,7 @@ class Call:
     query: dict
     headers: dict  # lowercase name -> value
     body: bytes
-    status: int = 0  # the status the mock answered with
+    status: int = 0  # the status the mock responded with
 
     def form(self):
         """The body parsed as application/x-www-form-urlencoded, one value per key."""
@@ -76,7 +76,7 @@ class IssuedCredentials:
 
 @dataclasses.dataclass
 class Failure:
-    """A canned error answer for the next matching request."""
+    """A canned error response for the next matching request."""
     status: int
     code: str
     message: str
@@ -103,7 +103,7 @@ class MockServer:
         self.calls = []
         self.issued = []
         self._failures = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._server = None
         self._thread = None
 
@@ -169,12 +169,12 @@ class MockServer:
     # Behaviour shared by the mocks
 
     def fail_next(self, status, code, message, count=1, after=0):
-        """Answer count requests with an error, after answering `after` requests normally."""
+        """Respond to count requests with an error, after `after` normal responses."""
         with self._lock:
             self._failures.extend([None] * after + [Failure(status, code, message)] * count)
 
     def _take_failure(self):
-        """The canned error for this request, or None to answer it normally."""
+        """The canned error for this request, or None for a normal response."""
         with self._lock:
             return self._failures.pop(0) if self._failures else None
 
@@ -228,7 +228,7 @@ class StsMock(MockServer):
             self._web_identity_tokens.add(token)
 
     def deny_role(self, role_arn, message):
-        """Answer AssumeRole of role_arn with 403 AccessDenied and message."""
+        """Reject AssumeRole of role_arn with 403 AccessDenied and message."""
         with self._lock:
             self._role_failures[role_arn] = Failure(403, "AccessDenied", message)
 

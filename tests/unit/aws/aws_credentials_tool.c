@@ -190,8 +190,9 @@ int main(int argc, char **argv)
         for (int fetch = 1; fetch <= options.fetches && status == 0; fetch++) {
                 if (fetch > 1 && options.interval > 0) {
                         struct timespec pause = {
-                                .tv_sec = (time_t)options.interval,
-                                .tv_nsec = (long)((options.interval - (double)(time_t)options.interval) * 1e9),
+                            .tv_sec = (time_t)options.interval,
+                            .tv_nsec =
+                                (long)((options.interval - (double)(time_t)options.interval) * 1e9),
                         };
 
                         nanosleep(&pause, NULL);

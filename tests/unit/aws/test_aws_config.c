@@ -44,37 +44,36 @@ static void test_ini_parse_values(void **state)
                 const char *child;
                 const char *expected; /* NULL: absent */
         } cases[] = {
-                {"[default]\nregion = eu-west-1\n", "default", "region", NULL, "eu-west-1"},
-                {"[default]\nregion=eu-west-1", "default", "region", NULL, "eu-west-1"},
-                {"[default]\nregion: eu-west-1\n", "default", "region", NULL, "eu-west-1"},
-                {"[default]\r\nregion = eu-west-1\r\n", "default", "region", NULL, "eu-west-1"},
-                {"\xef\xbb\xbf[default]\nregion = x\n", "default", "region", NULL, "x"},
-                {"[ default ]\n  \t\nregion = x\n", "default", "region", NULL, "x"},
-                {"[default]\nREGION = x\n", "default", "region", NULL, "x"},
-                {"[default]\nregion =\n", "default", "region", NULL, ""},
-                {"[default]\nurl = https://h/?a=b\n", "default", "url", NULL, "https://h/?a=b"},
-                /* configparser has no inline comments: the text after '#' stays. */
-                {"[default]\nregion = us-east-1 # home\n", "default", "region", NULL,
-                 "us-east-1 # home"},
-                {"# comment\n; other\n[default]\n  # indented comment\nregion = x\n", "default",
-                 "region", NULL, "x"},
-                {"[default] # trailing comment\nregion = x\n", "default", "region", NULL, "x"},
-                {"[profile dev]\nregion = x\n", "profile dev", "region", NULL, "x"},
-                {"[sso-session corp]\nsso_region = x\n", "sso-session corp", "sso_region", NULL,
-                 "x"},
-                {"[default]\ns3 =\n  max_concurrent_requests = 20\n  Addressing_Style = path\n"
-                 "region = x\n",
-                 "default", "s3", "max_concurrent_requests", "20"},
-                {"[default]\ns3 =\n  max_concurrent_requests = 20\n  Addressing_Style = path\n",
-                 "default", "s3", "Addressing_Style", "path"},
-                {"[default]\ns3 =\n  max_concurrent_requests = 20\nregion = x\n", "default",
-                 "region", NULL, "x"},
-                {"[default]\ns3 =\n\tsignature_version=s3v4\n", "default", "s3",
-                 "signature_version", "s3v4"},
-                {"[default]\nnote = first\n  second\n", "default", "note", NULL, "first\nsecond"},
-                {"[default]\nregion = x\n", "default", "output", NULL, NULL},
-                {"[default]\nregion = x\n", "other", "region", NULL, NULL},
-                {"", "default", "region", NULL, NULL},
+            {"[default]\nregion = eu-west-1\n", "default", "region", NULL, "eu-west-1"},
+            {"[default]\nregion=eu-west-1", "default", "region", NULL, "eu-west-1"},
+            {"[default]\nregion: eu-west-1\n", "default", "region", NULL, "eu-west-1"},
+            {"[default]\r\nregion = eu-west-1\r\n", "default", "region", NULL, "eu-west-1"},
+            {"\xef\xbb\xbf[default]\nregion = x\n", "default", "region", NULL, "x"},
+            {"[ default ]\n  \t\nregion = x\n", "default", "region", NULL, "x"},
+            {"[default]\nREGION = x\n", "default", "region", NULL, "x"},
+            {"[default]\nregion =\n", "default", "region", NULL, ""},
+            {"[default]\nurl = https://h/?a=b\n", "default", "url", NULL, "https://h/?a=b"},
+            /* configparser has no inline comments: the text after '#' stays. */
+            {"[default]\nregion = us-east-1 # home\n", "default", "region", NULL,
+             "us-east-1 # home"},
+            {"# comment\n; other\n[default]\n  # indented comment\nregion = x\n", "default",
+             "region", NULL, "x"},
+            {"[default] # trailing comment\nregion = x\n", "default", "region", NULL, "x"},
+            {"[profile dev]\nregion = x\n", "profile dev", "region", NULL, "x"},
+            {"[sso-session corp]\nsso_region = x\n", "sso-session corp", "sso_region", NULL, "x"},
+            {"[default]\ns3 =\n  max_concurrent_requests = 20\n  Addressing_Style = path\n"
+             "region = x\n",
+             "default", "s3", "max_concurrent_requests", "20"},
+            {"[default]\ns3 =\n  max_concurrent_requests = 20\n  Addressing_Style = path\n",
+             "default", "s3", "Addressing_Style", "path"},
+            {"[default]\ns3 =\n  max_concurrent_requests = 20\nregion = x\n", "default", "region",
+             NULL, "x"},
+            {"[default]\ns3 =\n\tsignature_version=s3v4\n", "default", "s3", "signature_version",
+             "s3v4"},
+            {"[default]\nnote = first\n  second\n", "default", "note", NULL, "first\nsecond"},
+            {"[default]\nregion = x\n", "default", "output", NULL, NULL},
+            {"[default]\nregion = x\n", "other", "region", NULL, NULL},
+            {"", "default", "region", NULL, NULL},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
@@ -109,18 +108,18 @@ static void test_ini_parse_errors(void **state)
                 const char *text;
                 const char *message;
         } cases[] = {
-                {"region = x\n", "cfg:1: 'key = value' line before any [section] header"},
-                {"[default\nregion = x\n", "cfg:1: section header without a closing ']'"},
-                {"[]\n", "cfg:1: empty section name"},
-                {"[default] x\n", "cfg:1: unexpected text after the section header"},
-                {"[default]\njust a line\n", "cfg:2: expected 'key = value' or '[section]'"},
-                {"[default]\n= value\n", "cfg:2: missing key before '='"},
-                {"[default]\nregion = a\n\nRegion = b\n",
-                 "cfg:4: duplicate key 'region' in section [default], first set at line 2"},
-                {"[default]\n[other]\n[default]\n",
-                 "cfg:3: duplicate section [default], first defined at line 1"},
-                {"[default]\ns3 =\n  no equals sign\n",
-                 "cfg:3: expected 'key = value' in the sub-section of 's3'"},
+            {"region = x\n", "cfg:1: 'key = value' line before any [section] header"},
+            {"[default\nregion = x\n", "cfg:1: section header without a closing ']'"},
+            {"[]\n", "cfg:1: empty section name"},
+            {"[default] x\n", "cfg:1: unexpected text after the section header"},
+            {"[default]\njust a line\n", "cfg:2: expected 'key = value' or '[section]'"},
+            {"[default]\n= value\n", "cfg:2: missing key before '='"},
+            {"[default]\nregion = a\n\nRegion = b\n",
+             "cfg:4: duplicate key 'region' in section [default], first set at line 2"},
+            {"[default]\n[other]\n[default]\n",
+             "cfg:3: duplicate section [default], first defined at line 1"},
+            {"[default]\ns3 =\n  no equals sign\n",
+             "cfg:3: expected 'key = value' in the sub-section of 's3'"},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
@@ -161,39 +160,37 @@ static void test_ini_error_hides_values(void **state)
         es_error_release(&err);
 }
 
-static const char config_text[] =
-        "[default]\n"
-        "region = us-east-1\n"
-        "aws_access_key_id = CONFIG_DEFAULT\n"
-        "\n"
-        "[profile dev]\n"
-        "region = eu-west-1\n"
-        "output = json\n"
-        "aws_access_key_id = CONFIG_DEV\n"
-        "\n"
-        "[profile \"with space\"]\n"
-        "region = ap-south-1\n"
-        "\n"
-        "[profile a b]\n"
-        "region = ignored\n"
-        "\n"
-        "[profileX]\n"
-        "region = ignored\n"
-        "\n"
-        "[sso-session corp]\n"
-        "sso_start_url = https://corp.awsapps.com/start\n"
-        "sso_region = eu-central-1\n"
-        "\n"
-        "[dev]\n"
-        "region = not-a-profile-in-the-config-file\n";
+static const char config_text[] = "[default]\n"
+                                  "region = us-east-1\n"
+                                  "aws_access_key_id = CONFIG_DEFAULT\n"
+                                  "\n"
+                                  "[profile dev]\n"
+                                  "region = eu-west-1\n"
+                                  "output = json\n"
+                                  "aws_access_key_id = CONFIG_DEV\n"
+                                  "\n"
+                                  "[profile \"with space\"]\n"
+                                  "region = ap-south-1\n"
+                                  "\n"
+                                  "[profile a b]\n"
+                                  "region = ignored\n"
+                                  "\n"
+                                  "[profileX]\n"
+                                  "region = ignored\n"
+                                  "\n"
+                                  "[sso-session corp]\n"
+                                  "sso_start_url = https://corp.awsapps.com/start\n"
+                                  "sso_region = eu-central-1\n"
+                                  "\n"
+                                  "[dev]\n"
+                                  "region = not-a-profile-in-the-config-file\n";
 
-static const char credentials_text[] =
-        "[dev]\n"
-        "aws_access_key_id = CREDENTIALS_DEV\n"
-        "aws_secret_access_key = secret\n"
-        "\n"
-        "[only-credentials]\n"
-        "aws_access_key_id = ONLY\n";
+static const char credentials_text[] = "[dev]\n"
+                                       "aws_access_key_id = CREDENTIALS_DEV\n"
+                                       "aws_secret_access_key = secret\n"
+                                       "\n"
+                                       "[only-credentials]\n"
+                                       "aws_access_key_id = ONLY\n";
 
 static struct es_aws_config *parse_both(void)
 {
@@ -217,25 +214,25 @@ static void test_config_profile_lookup(void **state)
                 const char *path;
                 unsigned line;
         } cases[] = {
-                {"default", "region", "us-east-1", "/c/config", 2},
-                {"dev", "region", "eu-west-1", "/c/config", 6},
-                {"dev", "output", "json", "/c/config", 7},
-                /* The credentials file wins for a key both files set. */
-                {"dev", "aws_access_key_id", "CREDENTIALS_DEV", "/c/credentials", 2},
-                {"dev", "aws_secret_access_key", "secret", "/c/credentials", 3},
-                {"default", "aws_access_key_id", "CONFIG_DEFAULT", "/c/config", 3},
-                {"with space", "region", "ap-south-1", "/c/config", 11},
-                {"only-credentials", "aws_access_key_id", "ONLY", "/c/credentials", 6},
-                {"a b", "region", NULL, NULL, 0},
-                {"a", "region", NULL, NULL, 0},
-                {"profileX", "region", NULL, NULL, 0},
-                {"missing", "region", NULL, NULL, 0},
+            {"default", "region", "us-east-1", "/c/config", 2},
+            {"dev", "region", "eu-west-1", "/c/config", 6},
+            {"dev", "output", "json", "/c/config", 7},
+            /* The credentials file wins for a key both files set. */
+            {"dev", "aws_access_key_id", "CREDENTIALS_DEV", "/c/credentials", 2},
+            {"dev", "aws_secret_access_key", "secret", "/c/credentials", 3},
+            {"default", "aws_access_key_id", "CONFIG_DEFAULT", "/c/config", 3},
+            {"with space", "region", "ap-south-1", "/c/config", 11},
+            {"only-credentials", "aws_access_key_id", "ONLY", "/c/credentials", 6},
+            {"a b", "region", NULL, NULL, 0},
+            {"a", "region", NULL, NULL, 0},
+            {"profileX", "region", NULL, NULL, 0},
+            {"missing", "region", NULL, NULL, 0},
         };
         struct es_aws_config *config = parse_both();
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
                 struct es_aws_config_value value =
-                        es_aws_config_get(config, cases[i].profile, cases[i].key);
+                    es_aws_config_get(config, cases[i].profile, cases[i].key);
 
                 if (cases[i].expected == NULL) {
                         if (value.value != NULL)
@@ -367,8 +364,8 @@ static void test_config_load_defaults_under_home(void **state)
 static void test_config_load_reports_file_and_line(void **state)
 {
         _cleanup_free_ char *config_path = write_temp("[default]\nregion = x\nbroken line\n");
-        _cleanup_free_ char *expected = es_asprintf("%s:3: expected 'key = value' or '[section]'",
-                                                    config_path);
+        _cleanup_free_ char *expected =
+            es_asprintf("%s:3: expected 'key = value' or '[section]'", config_path);
         struct es_error err = ES_ERROR_INIT;
         struct es_aws_config *config = NULL;
 
@@ -393,19 +390,19 @@ static void test_config_load_directory_fails(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_ini_parse_values),
-                cmocka_unit_test(test_ini_parse_errors),
-                cmocka_unit_test(test_ini_parse_rejects_nul),
-                cmocka_unit_test(test_ini_error_hides_values),
-                cmocka_unit_test(test_config_profile_lookup),
-                cmocka_unit_test(test_config_lookup_in_one_file),
-                cmocka_unit_test(test_config_has_profile),
-                cmocka_unit_test(test_config_sso_session),
-                cmocka_unit_test(test_config_default_profile_forms),
-                cmocka_unit_test(test_config_load_from_environment),
-                cmocka_unit_test(test_config_load_defaults_under_home),
-                cmocka_unit_test(test_config_load_reports_file_and_line),
-                cmocka_unit_test(test_config_load_directory_fails),
+            cmocka_unit_test(test_ini_parse_values),
+            cmocka_unit_test(test_ini_parse_errors),
+            cmocka_unit_test(test_ini_parse_rejects_nul),
+            cmocka_unit_test(test_ini_error_hides_values),
+            cmocka_unit_test(test_config_profile_lookup),
+            cmocka_unit_test(test_config_lookup_in_one_file),
+            cmocka_unit_test(test_config_has_profile),
+            cmocka_unit_test(test_config_sso_session),
+            cmocka_unit_test(test_config_default_profile_forms),
+            cmocka_unit_test(test_config_load_from_environment),
+            cmocka_unit_test(test_config_load_defaults_under_home),
+            cmocka_unit_test(test_config_load_reports_file_and_line),
+            cmocka_unit_test(test_config_load_directory_fails),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,27 +30,27 @@
 #include "http/http.h"
 
 static const char *const aws_variables[] = {
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_CREDENTIAL_EXPIRATION",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_ROLE_SESSION_NAME",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-        "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_ENDPOINT_URL_SSO",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
 };
 
 /* A private HOME with its config and credentials files, per test. */
@@ -141,183 +141,185 @@ struct chain_case {
 };
 
 static const struct chain_case chain_cases[] = {
-        {"environment keys", "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s", NULL, NULL, NULL,
-         "environment", 0, NULL},
-        {"environment before profile", "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s", NULL,
-         "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "environment", 0,
-         NULL},
-        {"environment before AWS_PROFILE",
-         "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s;AWS_PROFILE=dev", NULL,
-         "[dev]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "environment", 0, NULL},
-        {"caller's profile before environment",
-         "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s", NULL,
-         "[dev]\naws_access_key_id = A\naws_secret_access_key = B\n", "dev", "profile 'dev'", 0,
-         NULL},
-        {"partial environment: no secret", "AWS_ACCESS_KEY_ID=AKIDENV", NULL, NULL, NULL, NULL,
-         ES_ERR_INVALID, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"},
-        {"partial environment: no key id", "AWS_SECRET_ACCESS_KEY=s", NULL, NULL, NULL, NULL,
-         ES_ERR_INVALID, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"},
-        {"empty environment value is unset", "AWS_ACCESS_KEY_ID=;AWS_SECRET_ACCESS_KEY=", NULL,
-         "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL,
-         "profile 'default'", 0, NULL},
-        {"default profile keys", NULL, NULL,
-         "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL,
-         "profile 'default'", 0, NULL},
-        {"AWS_PROFILE picks the profile", "AWS_PROFILE=dev", "[profile dev]\nregion = x\n",
-         "[default]\naws_access_key_id = A\naws_secret_access_key = B\n"
-         "[dev]\naws_access_key_id = C\naws_secret_access_key = D\n",
-         NULL, "profile 'dev'", 0, NULL},
-        {"AWS_PROFILE missing", "AWS_PROFILE=nope", NULL, NULL, NULL, NULL, ES_ERR_NOT_FOUND,
-         "AWS profile 'nope' not found in \"@/config\" or \"@/credentials\""},
-        {"caller's profile missing", NULL, NULL, NULL, "nope", NULL, ES_ERR_NOT_FOUND,
-         "AWS profile 'nope' not found"},
-        {"partial profile keys", NULL, NULL, "[default]\naws_access_key_id = A\n", NULL, NULL,
-         ES_ERR_INVALID,
-         "@/credentials:2: profile 'default' sets aws_access_key_id but not aws_secret_access_key"},
-        {"assume role with source_profile", NULL,
-         "[profile dev]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n",
-         "[base]\naws_access_key_id = A\naws_secret_access_key = B\n", "dev",
-         "profile 'dev' (assume role)", 0, NULL},
-        {"assume role before static keys", NULL,
-         "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n",
-         "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL,
-         "profile 'default' (assume role)", 0, NULL},
-        {"assume role chained twice", NULL,
-         "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
-         "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n"
-         "[profile c]\ncredential_process = /bin/true\n",
-         NULL, "a", "profile 'a' (assume role)", 0, NULL},
-        {"source_profile loop", NULL,
-         "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
-         "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n",
-         NULL, "a", NULL, ES_ERR_INVALID, "@/config:6: source_profile loop: 'a' -> 'b' -> 'a'"},
-        {"source_profile itself without keys", NULL,
-         "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = a\n", NULL, "a", NULL,
-         ES_ERR_INVALID, "profile 'a' is its own source_profile but has no aws_access_key_id"},
-        {"source_profile missing", NULL,
-         "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = gone\n", NULL, "a", NULL,
-         ES_ERR_NOT_FOUND, "@/config:3: profile 'a': source_profile 'gone' does not exist"},
-        {"source_profile without credentials", NULL,
-         "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
-         "[profile b]\nregion = x\n",
-         NULL, "a", NULL, ES_ERR_NOT_FOUND, "source_profile 'b' has no credentials"},
-        {"role_arn without a source", NULL, "[profile a]\nrole_arn = arn:aws:iam::1:role/a\n",
-         NULL, "a", NULL, ES_ERR_INVALID,
-         "@/config:2: profile 'a' sets role_arn but neither source_profile nor credential_source"},
-        {"role_arn with both sources", NULL,
-         "[profile a]\nrole_arn = r\nsource_profile = b\ncredential_source = Environment\n"
-         "[profile b]\naws_access_key_id = A\naws_secret_access_key = B\n",
-         NULL, "a", NULL, ES_ERR_INVALID, "sets both source_profile and credential_source"},
-        {"credential_source Environment", "AWS_ACCESS_KEY_ID=A;AWS_SECRET_ACCESS_KEY=B",
-         "[profile a]\nrole_arn = r\ncredential_source = Environment\n", NULL, "a",
-         "profile 'a' (assume role)", 0, NULL},
-        {"credential_source Environment unset", NULL,
-         "[profile a]\nrole_arn = r\ncredential_source = Environment\n", NULL, "a", NULL,
-         ES_ERR_NOT_FOUND, "credential_source is Environment but AWS_ACCESS_KEY_ID"},
-        {"credential_source EcsContainer", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/x",
-         "[profile a]\nrole_arn = r\ncredential_source = EcsContainer\n", NULL, "a",
-         "profile 'a' (assume role)", 0, NULL},
-        {"credential_source Ec2InstanceMetadata", NULL,
-         "[profile a]\nrole_arn = r\ncredential_source = Ec2InstanceMetadata\n", NULL, "a",
-         "profile 'a' (assume role)", 0, NULL},
-        {"credential_source unknown", NULL, "[profile a]\nrole_arn = r\ncredential_source = Disk\n",
-         NULL, "a", NULL, ES_ERR_INVALID,
-         "@/config:3: profile 'a': invalid credential_source \"Disk\""},
-        {"mfa_serial unsupported", NULL,
-         "[profile a]\nrole_arn = r\nsource_profile = a\nmfa_serial = arn:mfa\n"
-         "aws_access_key_id = A\naws_secret_access_key = B\n",
-         NULL, "a", NULL, ES_ERR_UNSUPPORTED, "@/config:4: profile 'a' needs an MFA code"},
-        {"duration_seconds out of range", NULL,
-         "[profile a]\nrole_arn = r\ncredential_source = Ec2InstanceMetadata\n"
-         "duration_seconds = 60\n",
-         NULL, "a", NULL, ES_ERR_INVALID,
-         "@/config:4: profile 'a': duration_seconds must be a number of seconds from 900 to 43200"},
-        {"web identity in profile", NULL,
-         "[default]\nweb_identity_token_file = /t\nrole_arn = arn:aws:iam::1:role/w\n", NULL, NULL,
-         "profile 'default' (web identity)", 0, NULL},
-        {"web identity in profile without role", NULL, "[default]\nweb_identity_token_file = /t\n",
-         NULL, NULL, NULL, ES_ERR_INVALID,
-         "@/config:2: profile 'default' sets web_identity_token_file but not role_arn"},
-        {"sso with sso-session", NULL,
-         "[profile s]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n"
-         "[sso-session corp]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n",
-         NULL, "s", "profile 's' (sso)", 0, NULL},
-        {"legacy sso", NULL,
-         "[profile s]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n"
-         "sso_account_id = 1\nsso_role_name = R\n",
-         NULL, "s", "profile 's' (sso)", 0, NULL},
-        {"sso before static keys", NULL,
-         "[profile s]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n"
-         "sso_account_id = 1\nsso_role_name = R\n",
-         "[s]\naws_access_key_id = A\naws_secret_access_key = B\n", "s", "profile 's' (sso)", 0,
-         NULL},
-        {"sso missing keys", NULL, "[profile s]\nsso_start_url = https://x/start\n", NULL, "s",
-         NULL, ES_ERR_INVALID, "profile 's' is an SSO profile but lacks sso_region, "
-                               "sso_account_id, sso_role_name"},
-        {"sso session missing", NULL,
-         "[profile s]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n", NULL, "s",
-         NULL, ES_ERR_INVALID, "@/config:2: profile 's': sso_session 'corp' has no [sso-session "
-                               "corp] section"},
-        {"sso session conflicting start url", NULL,
-         "[profile s]\nsso_session = corp\nsso_start_url = https://other/\nsso_account_id = 1\n"
-         "sso_role_name = R\n"
-         "[sso-session corp]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n",
-         NULL, "s", NULL, ES_ERR_INVALID, "sso_start_url differs from the one in [sso-session corp]"},
-        {"credential_process", NULL, "[default]\ncredential_process = /bin/echo x\n", NULL, NULL,
-         "profile 'default' (credential_process)", 0, NULL},
-        {"credentials-file keys before credential_process", NULL,
-         "[default]\ncredential_process = /bin/echo x\n",
-         "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL,
-         "profile 'default'", 0, NULL},
-        {"credential_process before config-file keys", NULL,
-         "[default]\ncredential_process = /bin/echo x\naws_access_key_id = A\n"
-         "aws_secret_access_key = B\n",
-         NULL, NULL, "profile 'default' (credential_process)", 0, NULL},
-        {"config-file keys", NULL, "[default]\naws_access_key_id = A\naws_secret_access_key = B\n",
-         NULL, NULL, "profile 'default'", 0, NULL},
-        {"web identity from environment",
-         "AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/token;AWS_ROLE_ARN=arn:aws:iam::1:role/w", NULL,
-         NULL, NULL, "web identity", 0, NULL},
-        {"profile before web identity from environment",
-         "AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/token;AWS_ROLE_ARN=arn:aws:iam::1:role/w", NULL,
-         "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL,
-         "profile 'default'", 0, NULL},
-        {"web identity from environment without role", "AWS_WEB_IDENTITY_TOKEN_FILE=/t", NULL,
-         NULL, NULL, NULL, ES_ERR_INVALID,
-         "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not"},
-        {"profile without credentials falls through", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/c",
-         "[default]\nregion = eu-west-1\n", NULL, NULL, "container", 0, NULL},
-        {"web identity before container",
-         "AWS_WEB_IDENTITY_TOKEN_FILE=/t;AWS_ROLE_ARN=r;AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/c",
-         NULL, NULL, NULL, "web identity", 0, NULL},
-        {"container relative uri", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/id",
-         NULL, NULL, NULL, "container", 0, NULL},
-        {"container full uri on loopback",
-         "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:9/creds", NULL, NULL, NULL,
-         "container", 0, NULL},
-        {"container full uri refused",
-         "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://metadata.example.com/creds", NULL, NULL, NULL,
-         NULL, ES_ERR_INVALID,
-         "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to a loopback address or "
-         "the ECS or EKS agent, not to \"metadata.example.com\"; use https"},
-        {"container relative uri without slash", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=v2/x",
-         NULL, NULL, NULL, NULL, ES_ERR_INVALID,
-         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path starting with '/'"},
-        {"instance metadata last", "AWS_EC2_METADATA_DISABLED=false", NULL, NULL, NULL, "imds", 0,
-         NULL},
-        {"nothing configured", NULL, "[default]\nregion = eu-west-1\n", NULL, NULL, NULL,
-         ES_ERR_NOT_FOUND,
-         "no AWS credentials found; tried environment (AWS_ACCESS_KEY_ID not set), profile "
-         "'default' (no credentials in it), web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set), "
-         "container (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
-         "AWS_CONTAINER_CREDENTIALS_FULL_URI not set), EC2 instance metadata (disabled by "
-         "AWS_EC2_METADATA_DISABLED)"},
-        {"nothing and no files", NULL, NULL, NULL, NULL, NULL, ES_ERR_NOT_FOUND,
-         "profile 'default' (not in \"@/config\" or \"@/credentials\")"},
-        {"invalid region", "AWS_REGION=eu-west-1.evil;AWS_ACCESS_KEY_ID=A;AWS_SECRET_ACCESS_KEY=B",
-         NULL, NULL, NULL, NULL, ES_ERR_INVALID, "invalid AWS region \"eu-west-1.evil\""},
-        {"config syntax error", NULL, "[default]\nregion\n", NULL, NULL, NULL, ES_ERR_INVALID,
-         "@/config:2: expected 'key = value' or '[section]'"},
+    {"environment keys", "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s", NULL, NULL, NULL,
+     "environment", 0, NULL},
+    {"environment before profile", "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s", NULL,
+     "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "environment", 0, NULL},
+    {"environment before AWS_PROFILE",
+     "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s;AWS_PROFILE=dev", NULL,
+     "[dev]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "environment", 0, NULL},
+    {"caller's profile before environment", "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=s",
+     NULL, "[dev]\naws_access_key_id = A\naws_secret_access_key = B\n", "dev", "profile 'dev'", 0,
+     NULL},
+    {"partial environment: no secret", "AWS_ACCESS_KEY_ID=AKIDENV", NULL, NULL, NULL, NULL,
+     ES_ERR_INVALID, "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"},
+    {"partial environment: no key id", "AWS_SECRET_ACCESS_KEY=s", NULL, NULL, NULL, NULL,
+     ES_ERR_INVALID, "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not"},
+    {"empty environment value is unset", "AWS_ACCESS_KEY_ID=;AWS_SECRET_ACCESS_KEY=", NULL,
+     "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "profile 'default'", 0,
+     NULL},
+    {"default profile keys", NULL, NULL,
+     "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "profile 'default'", 0,
+     NULL},
+    {"AWS_PROFILE picks the profile", "AWS_PROFILE=dev", "[profile dev]\nregion = x\n",
+     "[default]\naws_access_key_id = A\naws_secret_access_key = B\n"
+     "[dev]\naws_access_key_id = C\naws_secret_access_key = D\n",
+     NULL, "profile 'dev'", 0, NULL},
+    {"AWS_PROFILE missing", "AWS_PROFILE=nope", NULL, NULL, NULL, NULL, ES_ERR_NOT_FOUND,
+     "AWS profile 'nope' not found in \"@/config\" or \"@/credentials\""},
+    {"caller's profile missing", NULL, NULL, NULL, "nope", NULL, ES_ERR_NOT_FOUND,
+     "AWS profile 'nope' not found"},
+    {"partial profile keys", NULL, NULL, "[default]\naws_access_key_id = A\n", NULL, NULL,
+     ES_ERR_INVALID,
+     "@/credentials:2: profile 'default' sets aws_access_key_id but not aws_secret_access_key"},
+    {"assume role with source_profile", NULL,
+     "[profile dev]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = base\n",
+     "[base]\naws_access_key_id = A\naws_secret_access_key = B\n", "dev",
+     "profile 'dev' (assume role)", 0, NULL},
+    {"assume role before static keys", NULL,
+     "[default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = default\n",
+     "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL,
+     "profile 'default' (assume role)", 0, NULL},
+    {"assume role chained twice", NULL,
+     "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+     "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n"
+     "[profile c]\ncredential_process = /bin/true\n",
+     NULL, "a", "profile 'a' (assume role)", 0, NULL},
+    {"source_profile loop", NULL,
+     "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+     "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n",
+     NULL, "a", NULL, ES_ERR_INVALID, "@/config:6: source_profile loop: 'a' -> 'b' -> 'a'"},
+    {"source_profile itself without keys", NULL,
+     "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = a\n", NULL, "a", NULL,
+     ES_ERR_INVALID, "profile 'a' is its own source_profile but has no aws_access_key_id"},
+    {"source_profile missing", NULL,
+     "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = gone\n", NULL, "a", NULL,
+     ES_ERR_NOT_FOUND, "@/config:3: profile 'a': source_profile 'gone' does not exist"},
+    {"source_profile without credentials", NULL,
+     "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+     "[profile b]\nregion = x\n",
+     NULL, "a", NULL, ES_ERR_NOT_FOUND, "source_profile 'b' has no credentials"},
+    {"role_arn without a source", NULL, "[profile a]\nrole_arn = arn:aws:iam::1:role/a\n", NULL,
+     "a", NULL, ES_ERR_INVALID,
+     "@/config:2: profile 'a' sets role_arn but neither source_profile nor credential_source"},
+    {"role_arn with both sources", NULL,
+     "[profile a]\nrole_arn = r\nsource_profile = b\ncredential_source = Environment\n"
+     "[profile b]\naws_access_key_id = A\naws_secret_access_key = B\n",
+     NULL, "a", NULL, ES_ERR_INVALID, "sets both source_profile and credential_source"},
+    {"credential_source Environment", "AWS_ACCESS_KEY_ID=A;AWS_SECRET_ACCESS_KEY=B",
+     "[profile a]\nrole_arn = r\ncredential_source = Environment\n", NULL, "a",
+     "profile 'a' (assume role)", 0, NULL},
+    {"credential_source Environment unset", NULL,
+     "[profile a]\nrole_arn = r\ncredential_source = Environment\n", NULL, "a", NULL,
+     ES_ERR_NOT_FOUND, "credential_source is Environment but AWS_ACCESS_KEY_ID"},
+    {"credential_source EcsContainer", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/x",
+     "[profile a]\nrole_arn = r\ncredential_source = EcsContainer\n", NULL, "a",
+     "profile 'a' (assume role)", 0, NULL},
+    {"credential_source Ec2InstanceMetadata", NULL,
+     "[profile a]\nrole_arn = r\ncredential_source = Ec2InstanceMetadata\n", NULL, "a",
+     "profile 'a' (assume role)", 0, NULL},
+    {"credential_source unknown", NULL, "[profile a]\nrole_arn = r\ncredential_source = Disk\n",
+     NULL, "a", NULL, ES_ERR_INVALID,
+     "@/config:3: profile 'a': invalid credential_source \"Disk\""},
+    {"mfa_serial unsupported", NULL,
+     "[profile a]\nrole_arn = r\nsource_profile = a\nmfa_serial = arn:mfa\n"
+     "aws_access_key_id = A\naws_secret_access_key = B\n",
+     NULL, "a", NULL, ES_ERR_UNSUPPORTED, "@/config:4: profile 'a' needs an MFA code"},
+    {"duration_seconds out of range", NULL,
+     "[profile a]\nrole_arn = r\ncredential_source = Ec2InstanceMetadata\n"
+     "duration_seconds = 60\n",
+     NULL, "a", NULL, ES_ERR_INVALID,
+     "@/config:4: profile 'a': duration_seconds must be a number of seconds from 900 to 43200"},
+    {"web identity in profile", NULL,
+     "[default]\nweb_identity_token_file = /t\nrole_arn = arn:aws:iam::1:role/w\n", NULL, NULL,
+     "profile 'default' (web identity)", 0, NULL},
+    {"web identity in profile without role", NULL, "[default]\nweb_identity_token_file = /t\n",
+     NULL, NULL, NULL, ES_ERR_INVALID,
+     "@/config:2: profile 'default' sets web_identity_token_file but not role_arn"},
+    {"sso with sso-session", NULL,
+     "[profile s]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n"
+     "[sso-session corp]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n",
+     NULL, "s", "profile 's' (sso)", 0, NULL},
+    {"legacy sso", NULL,
+     "[profile s]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n"
+     "sso_account_id = 1\nsso_role_name = R\n",
+     NULL, "s", "profile 's' (sso)", 0, NULL},
+    {"sso before static keys", NULL,
+     "[profile s]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n"
+     "sso_account_id = 1\nsso_role_name = R\n",
+     "[s]\naws_access_key_id = A\naws_secret_access_key = B\n", "s", "profile 's' (sso)", 0, NULL},
+    {"sso missing keys", NULL, "[profile s]\nsso_start_url = https://x/start\n", NULL, "s", NULL,
+     ES_ERR_INVALID,
+     "profile 's' is an SSO profile but lacks sso_region, "
+     "sso_account_id, sso_role_name"},
+    {"sso session missing", NULL,
+     "[profile s]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n", NULL, "s", NULL,
+     ES_ERR_INVALID,
+     "@/config:2: profile 's': sso_session 'corp' has no [sso-session "
+     "corp] section"},
+    {"sso session conflicting start url", NULL,
+     "[profile s]\nsso_session = corp\nsso_start_url = https://other/\nsso_account_id = 1\n"
+     "sso_role_name = R\n"
+     "[sso-session corp]\nsso_start_url = https://x/start\nsso_region = eu-west-1\n",
+     NULL, "s", NULL, ES_ERR_INVALID, "sso_start_url differs from the one in [sso-session corp]"},
+    {"credential_process", NULL, "[default]\ncredential_process = /bin/echo x\n", NULL, NULL,
+     "profile 'default' (credential_process)", 0, NULL},
+    {"credentials-file keys before credential_process", NULL,
+     "[default]\ncredential_process = /bin/echo x\n",
+     "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "profile 'default'", 0,
+     NULL},
+    {"credential_process before config-file keys", NULL,
+     "[default]\ncredential_process = /bin/echo x\naws_access_key_id = A\n"
+     "aws_secret_access_key = B\n",
+     NULL, NULL, "profile 'default' (credential_process)", 0, NULL},
+    {"config-file keys", NULL, "[default]\naws_access_key_id = A\naws_secret_access_key = B\n",
+     NULL, NULL, "profile 'default'", 0, NULL},
+    {"web identity from environment",
+     "AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/token;AWS_ROLE_ARN=arn:aws:iam::1:role/w", NULL, NULL,
+     NULL, "web identity", 0, NULL},
+    {"profile before web identity from environment",
+     "AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/token;AWS_ROLE_ARN=arn:aws:iam::1:role/w", NULL,
+     "[default]\naws_access_key_id = A\naws_secret_access_key = B\n", NULL, "profile 'default'", 0,
+     NULL},
+    {"web identity from environment without role", "AWS_WEB_IDENTITY_TOKEN_FILE=/t", NULL, NULL,
+     NULL, NULL, ES_ERR_INVALID, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not"},
+    {"profile without credentials falls through", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/c",
+     "[default]\nregion = eu-west-1\n", NULL, NULL, "container", 0, NULL},
+    {"web identity before container",
+     "AWS_WEB_IDENTITY_TOKEN_FILE=/t;AWS_ROLE_ARN=r;AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/c",
+     NULL, NULL, NULL, "web identity", 0, NULL},
+    {"container relative uri", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/id", NULL,
+     NULL, NULL, "container", 0, NULL},
+    {"container full uri on loopback",
+     "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:9/creds", NULL, NULL, NULL, "container",
+     0, NULL},
+    {"container full uri refused",
+     "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://metadata.example.com/creds", NULL, NULL, NULL, NULL,
+     ES_ERR_INVALID,
+     "AWS_CONTAINER_CREDENTIALS_FULL_URI: plain http is only allowed to a loopback address or "
+     "the ECS or EKS agent, not to \"metadata.example.com\"; use https"},
+    {"container relative uri without slash", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=v2/x", NULL,
+     NULL, NULL, NULL, ES_ERR_INVALID,
+     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI must be a path starting with '/'"},
+    {"instance metadata last", "AWS_EC2_METADATA_DISABLED=false", NULL, NULL, NULL, "imds", 0,
+     NULL},
+    {"nothing configured", NULL, "[default]\nregion = eu-west-1\n", NULL, NULL, NULL,
+     ES_ERR_NOT_FOUND,
+     "no AWS credentials found; tried environment (AWS_ACCESS_KEY_ID not set), profile "
+     "'default' (no credentials in it), web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set), "
+     "container (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+     "AWS_CONTAINER_CREDENTIALS_FULL_URI not set), EC2 instance metadata (disabled by "
+     "AWS_EC2_METADATA_DISABLED)"},
+    {"named profile without credentials", NULL, "[profile dev]\nregion = eu-west-1\n", NULL, "dev",
+     NULL, ES_ERR_NOT_FOUND,
+     "no AWS credentials found; tried environment (skipped for a named profile), profile 'dev' "
+     "(no credentials in it), web identity"},
+    {"nothing and no files", NULL, NULL, NULL, NULL, NULL, ES_ERR_NOT_FOUND,
+     "profile 'default' (not in \"@/config\" or \"@/credentials\")"},
+    {"invalid region", "AWS_REGION=eu-west-1.evil;AWS_ACCESS_KEY_ID=A;AWS_SECRET_ACCESS_KEY=B",
+     NULL, NULL, NULL, NULL, ES_ERR_INVALID, "invalid AWS region \"eu-west-1.evil\""},
+    {"config syntax error", NULL, "[default]\nregion\n", NULL, NULL, NULL, ES_ERR_INVALID,
+     "@/config:2: expected 'key = value' or '[section]'"},
 };
 
 /* Replace each '@' in pattern with dir. Caller frees. */
@@ -386,8 +388,9 @@ static void test_environment_credentials(void **state)
         struct es_aws_provider *provider = NULL;
         time_t expected;
 
-        set_environment("AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=envsecret;"
-                        "AWS_SESSION_TOKEN=envtoken;AWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z");
+        set_environment(
+            "AWS_ACCESS_KEY_ID=AKIDENV;AWS_SECRET_ACCESS_KEY=envsecret;"
+            "AWS_SESSION_TOKEN=envtoken;AWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z");
         assert_int_equal(es_aws_provider_new(fixture->http, NULL, &provider, &err), 0);
         assert_int_equal(es_aws_provider_get(provider, &credentials, &err), 0);
         assert_string_equal(credentials.access_key_id, "AKIDENV");
@@ -428,16 +431,15 @@ static void test_region_resolve(void **state)
                 const char *profile;
                 const char *expected; /* NULL: not found */
         } cases[] = {
-                {"AWS_REGION=eu-west-1;AWS_DEFAULT_REGION=us-east-2", "[default]\nregion = ap-1\n",
-                 NULL, "eu-west-1"},
-                {"AWS_DEFAULT_REGION=us-east-2", "[default]\nregion = ap-south-1\n", NULL,
-                 "us-east-2"},
-                {NULL, "[default]\nregion = ap-south-1\n", NULL, "ap-south-1"},
-                {"AWS_PROFILE=dev", "[default]\nregion = a-1\n[profile dev]\nregion = b-2\n", NULL,
-                 "b-2"},
-                {NULL, "[default]\nregion = a-1\n[profile dev]\nregion = b-2\n", "dev", "b-2"},
-                {NULL, "[default]\noutput = json\n", NULL, NULL},
-                {NULL, NULL, NULL, NULL},
+            {"AWS_REGION=eu-west-1;AWS_DEFAULT_REGION=us-east-2", "[default]\nregion = ap-1\n",
+             NULL, "eu-west-1"},
+            {"AWS_DEFAULT_REGION=us-east-2", "[default]\nregion = ap-south-1\n", NULL, "us-east-2"},
+            {NULL, "[default]\nregion = ap-south-1\n", NULL, "ap-south-1"},
+            {"AWS_PROFILE=dev", "[default]\nregion = a-1\n[profile dev]\nregion = b-2\n", NULL,
+             "b-2"},
+            {NULL, "[default]\nregion = a-1\n[profile dev]\nregion = b-2\n", "dev", "b-2"},
+            {NULL, "[default]\noutput = json\n", NULL, NULL},
+            {NULL, NULL, NULL, NULL},
         };
         struct fixture *fixture = *state;
 
@@ -536,26 +538,26 @@ static void test_container_url_rules(void **state)
                 const char *url;
                 bool allowed;
         } cases[] = {
-                {"https://creds.example.com/x", true},
-                {"HTTPS://creds.example.com:8443/x?y=1", true},
-                {"http://127.0.0.1/x", true},
-                {"http://127.1.2.3:8080/x", true},
-                {"http://localhost/x", true},
-                {"http://LOCALHOST:1/x", true},
-                {"http://[::1]:8080/x", true},
-                {"http://[::ffff:127.0.0.1]/x", true},
-                {"http://169.254.170.2/v2/x", true},
-                {"http://169.254.170.23/v1/credentials", true},
-                {"http://[fd00:ec2::23]/v1/credentials", true},
-                {"http://169.254.169.254/latest", false},
-                {"http://10.0.0.1/x", false},
-                {"http://example.com/x", false},
-                {"http://localhost.example.com/x", false},
-                {"http://[::2]/x", false},
-                {"http://128.0.0.1/x", false},
-                {"ftp://127.0.0.1/x", false},
-                {"file:///etc/passwd", false},
-                {"not a url", false},
+            {"https://creds.example.com/x", true},
+            {"HTTPS://creds.example.com:8443/x?y=1", true},
+            {"http://127.0.0.1/x", true},
+            {"http://127.1.2.3:8080/x", true},
+            {"http://localhost/x", true},
+            {"http://LOCALHOST:1/x", true},
+            {"http://[::1]:8080/x", true},
+            {"http://[::ffff:127.0.0.1]/x", true},
+            {"http://169.254.170.2/v2/x", true},
+            {"http://169.254.170.23/v1/credentials", true},
+            {"http://[fd00:ec2::23]/v1/credentials", true},
+            {"http://169.254.169.254/latest", false},
+            {"http://10.0.0.1/x", false},
+            {"http://example.com/x", false},
+            {"http://localhost.example.com/x", false},
+            {"http://[::2]/x", false},
+            {"http://128.0.0.1/x", false},
+            {"ftp://127.0.0.1/x", false},
+            {"file:///etc/passwd", false},
+            {"not a url", false},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
@@ -582,15 +584,15 @@ static void write_counting_script(const struct fixture *fixture, long offset, in
 
         path = es_asprintf("%s/creds.sh", fixture->dir);
         script = es_asprintf(
-                "#!/bin/sh\n"
-                "n=$(cat '%s/count' 2>/dev/null || echo 0)\n"
-                "n=$((n + 1))\n"
-                "echo $n > '%s/count'\n"
-                "if [ %d -gt 0 ] && [ $n -ge %d ]; then echo 'refresh failed' >&2; exit 3; fi\n"
-                "exp=$(date -u -d \"@$(( $(date +%%s) + %ld ))\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
-                "printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDRUN%%s\", \"SecretAccessKey\": "
-                "\"s\", \"SessionToken\": \"t\", \"Expiration\": \"%%s\"}' $n $exp\n",
-                fixture->dir, fixture->dir, fail_after, fail_after, offset);
+            "#!/bin/sh\n"
+            "n=$(cat '%s/count' 2>/dev/null || echo 0)\n"
+            "n=$((n + 1))\n"
+            "echo $n > '%s/count'\n"
+            "if [ %d -gt 0 ] && [ $n -ge %d ]; then echo 'refresh failed' >&2; exit 3; fi\n"
+            "exp=$(date -u -d \"@$(( $(date +%%s) + %ld ))\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
+            "printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDRUN%%s\", \"SecretAccessKey\": "
+            "\"s\", \"SessionToken\": \"t\", \"Expiration\": \"%%s\"}' $n $exp\n",
+            fixture->dir, fixture->dir, fail_after, fail_after, offset);
         write_file(path, script, 0700);
         config = es_asprintf("[default]\ncredential_process = '%s'\n", path);
         write_file(fixture->config_path, config, 0600);
@@ -609,7 +611,7 @@ static int run_count(const struct fixture *fixture)
         return count;
 }
 
-/* Two gets; returns the second access key id. Caller frees. */
+/* Two gets; returns the second access key id, or its error message when it failed. Caller frees. */
 static char *get_twice(struct fixture *fixture, int *runs, int *second_result)
 {
         struct es_aws_credentials credentials = {0};
@@ -782,22 +784,22 @@ static void test_concurrent_first_get_fetches_once(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                FIXTURE_TEST(test_chain_picks_source),
-                FIXTURE_TEST(test_environment_credentials),
-                FIXTURE_TEST(test_profile_credentials),
-                FIXTURE_TEST(test_region_resolve),
-                FIXTURE_TEST(test_region_rejects_malformed),
-                FIXTURE_TEST(test_container_relative_uri),
-                FIXTURE_TEST(test_container_full_uri_tokens),
-                FIXTURE_TEST(test_container_url_rules),
-                FIXTURE_TEST(test_cache_keeps_fresh_credentials),
-                FIXTURE_TEST(test_cache_refreshes_in_mandatory_window),
-                FIXTURE_TEST(test_cache_refreshes_in_advisory_window),
-                FIXTURE_TEST(test_cache_survives_failed_advisory_refresh),
-                FIXTURE_TEST(test_cache_keeps_valid_after_failed_mandatory_refresh),
-                FIXTURE_TEST(test_cache_fails_when_nearly_expired),
-                FIXTURE_TEST(test_invalidate_forces_refresh),
-                FIXTURE_TEST(test_concurrent_first_get_fetches_once),
+            FIXTURE_TEST(test_chain_picks_source),
+            FIXTURE_TEST(test_environment_credentials),
+            FIXTURE_TEST(test_profile_credentials),
+            FIXTURE_TEST(test_region_resolve),
+            FIXTURE_TEST(test_region_rejects_malformed),
+            FIXTURE_TEST(test_container_relative_uri),
+            FIXTURE_TEST(test_container_full_uri_tokens),
+            FIXTURE_TEST(test_container_url_rules),
+            FIXTURE_TEST(test_cache_keeps_fresh_credentials),
+            FIXTURE_TEST(test_cache_refreshes_in_mandatory_window),
+            FIXTURE_TEST(test_cache_refreshes_in_advisory_window),
+            FIXTURE_TEST(test_cache_survives_failed_advisory_refresh),
+            FIXTURE_TEST(test_cache_keeps_valid_after_failed_mandatory_refresh),
+            FIXTURE_TEST(test_cache_fails_when_nearly_expired),
+            FIXTURE_TEST(test_invalidate_forces_refresh),
+            FIXTURE_TEST(test_concurrent_first_get_fetches_once),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,9 +13,9 @@
 #include "base/cleanup.h"
 
 static const char *const override_variables[] = {
-        "AWS_ENDPOINT_URL",     "AWS_ENDPOINT_URL_ECR",
-        "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-        "AWS_ENDPOINT_URL_SSO", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_ENDPOINT_URL",     "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_SSO", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 };
 
 static void clear_overrides(void)
@@ -41,44 +41,44 @@ static void test_endpoint_urls(void **state)
                 const char *second_value;
                 const char *expected;
         } cases[] = {
-                {"ecr", "eu-west-1", NULL, NULL, NULL, NULL, "https://api.ecr.eu-west-1.amazonaws.com"},
-                {"sts", "us-east-1", NULL, NULL, NULL, NULL, "https://sts.us-east-1.amazonaws.com"},
-                {"secretsmanager", "ap-south-1", NULL, NULL, NULL, NULL,
-                 "https://secretsmanager.ap-south-1.amazonaws.com"},
-                {"sso", "eu-central-1", NULL, NULL, NULL, NULL,
-                 "https://portal.sso.eu-central-1.amazonaws.com"},
-                {"ecr", "cn-north-1", NULL, NULL, NULL, NULL,
-                 "https://api.ecr.cn-north-1.amazonaws.com.cn"},
-                {"sts", "cn-northwest-1", NULL, NULL, NULL, NULL,
-                 "https://sts.cn-northwest-1.amazonaws.com.cn"},
-                {"sso", "cn-north-1", NULL, NULL, NULL, NULL,
-                 "https://portal.sso.cn-north-1.amazonaws.com.cn"},
-                {"ecr", "us-gov-west-1", NULL, NULL, NULL, NULL,
-                 "https://api.ecr.us-gov-west-1.amazonaws.com"},
-                {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:5000", NULL, NULL,
-                 "http://127.0.0.1:5000"},
-                {"sts", "eu-west-1", "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5001/", NULL, NULL,
-                 "http://127.0.0.1:5001"},
-                {"secretsmanager", "eu-west-1", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-                 "http://[::1]:7/sm//", NULL, NULL, "http://[::1]:7/sm"},
-                {"sso", "eu-west-1", "AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:5002", NULL, NULL,
-                 "http://127.0.0.1:5002"},
-                {"sts", "eu-west-1", "AWS_ENDPOINT_URL", "http://127.0.0.1:6000", NULL, NULL,
-                 "http://127.0.0.1:6000"},
-                /* The service's own variable wins over the global one. */
-                {"sts", "eu-west-1", "AWS_ENDPOINT_URL", "http://127.0.0.1:6000",
-                 "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:6001", "http://127.0.0.1:6001"},
-                /* Another service's variable does not apply. */
-                {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:6001", NULL, NULL,
-                 "https://api.ecr.eu-west-1.amazonaws.com"},
-                /* An empty value counts as unset. */
-                {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "", NULL, NULL,
-                 "https://api.ecr.eu-west-1.amazonaws.com"},
-                {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:5000",
-                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE",
-                 "https://api.ecr.eu-west-1.amazonaws.com"},
-                {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:5000",
-                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false", "http://127.0.0.1:5000"},
+            {"ecr", "eu-west-1", NULL, NULL, NULL, NULL, "https://api.ecr.eu-west-1.amazonaws.com"},
+            {"sts", "us-east-1", NULL, NULL, NULL, NULL, "https://sts.us-east-1.amazonaws.com"},
+            {"secretsmanager", "ap-south-1", NULL, NULL, NULL, NULL,
+             "https://secretsmanager.ap-south-1.amazonaws.com"},
+            {"sso", "eu-central-1", NULL, NULL, NULL, NULL,
+             "https://portal.sso.eu-central-1.amazonaws.com"},
+            {"ecr", "cn-north-1", NULL, NULL, NULL, NULL,
+             "https://api.ecr.cn-north-1.amazonaws.com.cn"},
+            {"sts", "cn-northwest-1", NULL, NULL, NULL, NULL,
+             "https://sts.cn-northwest-1.amazonaws.com.cn"},
+            {"sso", "cn-north-1", NULL, NULL, NULL, NULL,
+             "https://portal.sso.cn-north-1.amazonaws.com.cn"},
+            {"ecr", "us-gov-west-1", NULL, NULL, NULL, NULL,
+             "https://api.ecr.us-gov-west-1.amazonaws.com"},
+            {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:5000", NULL, NULL,
+             "http://127.0.0.1:5000"},
+            {"sts", "eu-west-1", "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:5001/", NULL, NULL,
+             "http://127.0.0.1:5001"},
+            {"secretsmanager", "eu-west-1", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+             "http://[::1]:7/sm//", NULL, NULL, "http://[::1]:7/sm"},
+            {"sso", "eu-west-1", "AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:5002", NULL, NULL,
+             "http://127.0.0.1:5002"},
+            {"sts", "eu-west-1", "AWS_ENDPOINT_URL", "http://127.0.0.1:6000", NULL, NULL,
+             "http://127.0.0.1:6000"},
+            /* The service's own variable wins over the global one. */
+            {"sts", "eu-west-1", "AWS_ENDPOINT_URL", "http://127.0.0.1:6000",
+             "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:6001", "http://127.0.0.1:6001"},
+            /* Another service's variable does not apply. */
+            {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_STS", "http://127.0.0.1:6001", NULL, NULL,
+             "https://api.ecr.eu-west-1.amazonaws.com"},
+            /* An empty value counts as unset. */
+            {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "", NULL, NULL,
+             "https://api.ecr.eu-west-1.amazonaws.com"},
+            {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:5000",
+             "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE",
+             "https://api.ecr.eu-west-1.amazonaws.com"},
+            {"ecr", "eu-west-1", "AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:5000",
+             "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false", "http://127.0.0.1:5000"},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
@@ -101,8 +101,8 @@ static void test_endpoint_urls(void **state)
 static void test_endpoint_rejects_bad_region(void **state)
 {
         static const char *const regions[] = {
-                "", "EU-WEST-1", "eu-west-1.evil.com", "eu west 1", "eu-west-1/", "-eu", "eu-",
-                "eu_west_1", "eu-west-1#",
+            "",    "EU-WEST-1", "eu-west-1.evil.com", "eu west 1",  "eu-west-1/",
+            "-eu", "eu-",       "eu_west_1",          "eu-west-1#",
         };
 
         clear_overrides();
@@ -125,8 +125,8 @@ static void test_endpoint_rejects_bad_region(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_endpoint_urls),
-                cmocka_unit_test(test_endpoint_rejects_bad_region),
+            cmocka_unit_test(test_endpoint_urls),
+            cmocka_unit_test(test_endpoint_rejects_bad_region),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

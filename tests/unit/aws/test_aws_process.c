@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aws/process.h"
 #include "aws/source.h"
@@ -24,19 +25,19 @@ static void test_shell_split(void **state)
                 const char *line;
                 const char *words[6]; /* NULL-terminated */
         } cases[] = {
-                {"", {NULL}},
-                {"   \t\n", {NULL}},
-                {"/usr/bin/get-creds", {"/usr/bin/get-creds", NULL}},
-                {"  a   b\tc\n", {"a", "b", "c", NULL}},
-                {"cmd 'two words' \"dq words\"", {"cmd", "two words", "dq words", NULL}},
-                {"a'b'c\"d\"e", {"abcde", NULL}},
-                {"a '' \"\" b", {"a", "", "", "b", NULL}},
-                {"'it''s' \"$HOME\"", {"its", "$HOME", NULL}},
-                {"a\\ b c\\\\d", {"a b", "c\\d", NULL}},
-                {"\"q\\\"x\" \"back\\\\slash\" \"keep\\n\"", {"q\"x", "back\\slash", "keep\\n", NULL}},
-                {"'no \\escape in single'", {"no \\escape in single", NULL}},
-                {"# not a comment", {"#", "not", "a", "comment", NULL}},
-                {"aws-vault exec --json prod", {"aws-vault", "exec", "--json", "prod", NULL}},
+            {"", {NULL}},
+            {"   \t\n", {NULL}},
+            {"/usr/bin/get-creds", {"/usr/bin/get-creds", NULL}},
+            {"  a   b\tc\n", {"a", "b", "c", NULL}},
+            {"cmd 'two words' \"dq words\"", {"cmd", "two words", "dq words", NULL}},
+            {"a'b'c\"d\"e", {"abcde", NULL}},
+            {"a '' \"\" b", {"a", "", "", "b", NULL}},
+            {"'it''s' \"$HOME\"", {"its", "$HOME", NULL}},
+            {"a\\ b c\\\\d", {"a b", "c\\d", NULL}},
+            {"\"q\\\"x\" \"back\\\\slash\" \"keep\\n\"", {"q\"x", "back\\slash", "keep\\n", NULL}},
+            {"'no \\escape in single'", {"no \\escape in single", NULL}},
+            {"# not a comment", {"#", "not", "a", "comment", NULL}},
+            {"aws-vault exec --json prod", {"aws-vault", "exec", "--json", "prod", NULL}},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
@@ -67,10 +68,10 @@ static void test_shell_split_errors(void **state)
                 const char *line;
                 const char *message;
         } cases[] = {
-                {"cmd 'open secret", "invalid command line: an unclosed single quote"},
-                {"cmd \"open secret", "invalid command line: an unclosed double quote"},
-                {"cmd secret\\", "invalid command line: a backslash at the end"},
-                {"cmd \"secret\\", "invalid command line: a backslash at the end"},
+            {"cmd 'open secret", "invalid command line: an unclosed single quote"},
+            {"cmd \"open secret", "invalid command line: an unclosed double quote"},
+            {"cmd secret\\", "invalid command line: a backslash at the end"},
+            {"cmd \"secret\\", "invalid command line: a backslash at the end"},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
@@ -89,8 +90,8 @@ static void test_shell_split_errors(void **state)
 
 static void test_process_run_output_and_status(void **state)
 {
-        char *const argv[] = {"sh", "-c", "printf out; printf '\\n  first error  \\nsecond\\n' >&2; exit 4",
-                              NULL};
+        char *const argv[] = {
+            "sh", "-c", "printf out; printf '\\n  first error  \\nsecond\\n' >&2; exit 4", NULL};
         struct es_aws_process_result result = {0};
         struct es_error err = ES_ERROR_INIT;
 
@@ -151,13 +152,32 @@ static void test_process_run_missing_program(void **state)
         es_error_release(&err);
 }
 
+/* A descriptor without O_CLOEXEC, like a socket some library opened, stays in this process. */
+static void test_process_run_closes_other_fds(void **state)
+{
+        int fd = dup(STDIN_FILENO);
+        _cleanup_free_ char *script = NULL;
+        struct es_aws_process_result result = {0};
+        struct es_error err = ES_ERROR_INIT;
+
+        assert_true(fd > STDERR_FILENO);
+        script =
+            es_asprintf("if [ -e /proc/$$/fd/%d ]; then echo inherited; else echo closed; fi", fd);
+        char *const argv[] = {"sh", "-c", script, NULL};
+
+        assert_int_equal(es_aws_process_run(argv, 5000, 1024, &result, &err), 0);
+        assert_string_equal(result.output.data, "closed\n");
+        es_aws_process_result_release(&result);
+        close(fd);
+}
+
 static void test_process_credentials(void **state)
 {
         /* sh prints its $0, the JSON; shlex removes the single quotes around it. */
         static const char command[] =
-                "sh -c 'printf \"%s\" \"$0\"' '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC\", "
-                "\"SecretAccessKey\": \"procsecret\", \"SessionToken\": \"proctoken\", "
-                "\"Expiration\": \"2030-01-01T00:00:00Z\"}'";
+            "sh -c 'printf \"%s\" \"$0\"' '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC\", "
+            "\"SecretAccessKey\": \"procsecret\", \"SessionToken\": \"proctoken\", "
+            "\"Expiration\": \"2030-01-01T00:00:00Z\"}'";
         struct es_aws_credentials credentials = {0};
         struct es_error err = ES_ERROR_INIT;
         time_t expected;
@@ -183,39 +203,41 @@ static void test_process_credentials_errors(void **state)
                 enum es_error_code code;
                 const char *message;
         } cases[] = {
-                {"{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\"}", 0,
-                 ES_ERR_PROTOCOL, "credential_process \"sh\": \"Version\" must be the number 1"},
-                {"{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\"}", 0, ES_ERR_PROTOCOL,
-                 "credential_process \"sh\": \"Version\" must be the number 1"},
-                {"{\"Version\": 1, \"AccessKeyId\": \"A\"}", 0, ES_ERR_PROTOCOL,
-                 "credential_process \"sh\": \"SecretAccessKey\" is missing"},
-                {"{\"Version\": 1, \"SecretAccessKey\": \"SECRETX\"}", 0, ES_ERR_PROTOCOL,
-                 "credential_process \"sh\": \"AccessKeyId\" is missing"},
-                {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\", "
-                 "\"Expiration\": \"soon\"}",
-                 0, ES_ERR_PROTOCOL,
-                 "credential_process \"sh\": \"Expiration\" is not an ISO 8601 time: \"soon\""},
-                {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\"", 0,
-                 ES_ERR_PROTOCOL,
-                 "credential_process \"sh\": invalid JSON at line 1, column 63: unexpected end of "
-                 "input"},
-                {"SECRETX not json", 0, ES_ERR_PROTOCOL,
-                 "credential_process \"sh\": invalid JSON at line 1, column 7: invalid syntax"},
-                {"[1]", 0, ES_ERR_PROTOCOL, "credential_process \"sh\": expected a JSON object"},
-                {"", 0, ES_ERR_PROTOCOL,
-                 "credential_process \"sh\": invalid JSON at line 1, column 0: unexpected end of "
-                 "input"},
-                {"SECRETX", 7, ES_ERR_AUTH, "credential_process \"sh\" exited with status 7"},
+            {"{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\"}", 0,
+             ES_ERR_PROTOCOL, "credential_process \"sh\": \"Version\" must be the number 1"},
+            {"{\"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\"}", 0, ES_ERR_PROTOCOL,
+             "credential_process \"sh\": \"Version\" must be the number 1"},
+            {"{\"Version\": 1, \"AccessKeyId\": \"A\"}", 0, ES_ERR_PROTOCOL,
+             "credential_process \"sh\": \"SecretAccessKey\" is missing"},
+            {"{\"Version\": 1, \"SecretAccessKey\": \"SECRETX\"}", 0, ES_ERR_PROTOCOL,
+             "credential_process \"sh\": \"AccessKeyId\" is missing"},
+            {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\", "
+             "\"Expiration\": \"soon\"}",
+             0, ES_ERR_PROTOCOL,
+             "credential_process \"sh\": \"Expiration\" is not an ISO 8601 time: \"soon\""},
+            {"{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETX\"", 0,
+             ES_ERR_PROTOCOL,
+             "credential_process \"sh\": invalid JSON at line 1, column 63: unexpected end of "
+             "input"},
+            {"SECRETX not json", 0, ES_ERR_PROTOCOL,
+             "credential_process \"sh\": invalid JSON at line 1, column 7: invalid syntax"},
+            {"[1]", 0, ES_ERR_PROTOCOL, "credential_process \"sh\": expected a JSON object"},
+            {"", 0, ES_ERR_PROTOCOL,
+             "credential_process \"sh\": invalid JSON at line 1, column 0: unexpected end of "
+             "input"},
+            {"SECRETX", 7, ES_ERR_AUTH, "credential_process \"sh\" exited with status 7"},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
-                _cleanup_free_ char *line = es_asprintf("sh -c 'printf \"%%s\" \"$0\"; exit %d' '%s'",
-                                                        cases[i].status, cases[i].output);
+                _cleanup_free_ char *line =
+                    es_asprintf("sh -c 'printf \"%%s\" \"$0\"; exit %d' '%s'", cases[i].status,
+                                cases[i].output);
                 struct es_aws_credentials credentials = {0};
                 struct es_error err = ES_ERROR_INIT;
                 int r = es_aws_process_credentials(line, 5000, &credentials, &err);
 
-                if (r != -(int)cases[i].code || strcmp(es_error_message(&err), cases[i].message) != 0)
+                if (r != -(int)cases[i].code ||
+                    strcmp(es_error_message(&err), cases[i].message) != 0)
                         print_error("case %zu: r=%d '%s'\n", i, r, es_error_message(&err));
                 assert_int_equal(r, -(int)cases[i].code);
                 assert_string_equal(es_error_message(&err), cases[i].message);
@@ -234,15 +256,16 @@ static void test_process_credentials_reports_stderr(void **state)
                                                     "exit 1' --secret-argument",
                                                     5000, &credentials, &err),
                          -ES_ERR_AUTH);
-        assert_string_equal(es_error_message(&err),
-                            "credential_process \"sh\" exited with status 1: token expired, log in");
+        assert_string_equal(
+            es_error_message(&err),
+            "credential_process \"sh\" exited with status 1: token expired, log in");
         es_error_release(&err);
 
         assert_int_equal(es_aws_process_credentials("", 5000, &credentials, &err), -ES_ERR_INVALID);
         assert_string_equal(es_error_message(&err), "credential_process is empty");
-        assert_int_equal(es_aws_process_credentials("missing-helper-for-ecr-sync --x", 5000,
-                                                    &credentials, &err),
-                         -ES_ERR_NOT_FOUND);
+        assert_int_equal(
+            es_aws_process_credentials("missing-helper-for-ecr-sync --x", 5000, &credentials, &err),
+            -ES_ERR_NOT_FOUND);
         assert_string_equal(es_error_message(&err),
                             "credential_process: cannot run \"missing-helper-for-ecr-sync\": No "
                             "such file or directory");
@@ -255,26 +278,26 @@ static void test_time_parse(void **state)
                 const char *text;
                 long long expected; /* -1: invalid */
         } cases[] = {
-                {"1970-01-01T00:00:00Z", 0},
-                {"2019-11-09T13:34:41Z", 1573306481},
-                {"2019-11-09T13:34:41.123Z", 1573306481},
-                {"2019-11-09T13:34:41.123456789Z", 1573306481},
-                {"2019-11-09T13:34:41", 1573306481},
-                {"2019-11-09T13:34:41UTC", 1573306481},
-                {"2019-11-09t13:34:41z", 1573306481},
-                {"2019-11-09 13:34:41Z", 1573306481},
-                {"2019-11-09T15:34:41+02:00", 1573306481},
-                {"2019-11-09T11:04:41-0230", 1573306481},
-                {"2024-02-29T00:00:00Z", 1709164800},
-                {"2019-11-09", -1},
-                {"2019-13-09T13:34:41Z", -1},
-                {"2019-11-31T13:34:41Z", -1},
-                {"2019-11-09T24:00:00Z", -1},
-                {"2019-11-09T13:34:41.Z", -1},
-                {"2019-11-09T13:34:41Zjunk", -1},
-                {"2019-11-09T13:34:41+2", -1},
-                {"1573306481", -1},
-                {"", -1},
+            {"1970-01-01T00:00:00Z", 0},
+            {"2019-11-09T13:34:41Z", 1573306481},
+            {"2019-11-09T13:34:41.123Z", 1573306481},
+            {"2019-11-09T13:34:41.123456789Z", 1573306481},
+            {"2019-11-09T13:34:41", 1573306481},
+            {"2019-11-09T13:34:41UTC", 1573306481},
+            {"2019-11-09t13:34:41z", 1573306481},
+            {"2019-11-09 13:34:41Z", 1573306481},
+            {"2019-11-09T15:34:41+02:00", 1573306481},
+            {"2019-11-09T11:04:41-0230", 1573306481},
+            {"2024-02-29T00:00:00Z", 1709164800},
+            {"2019-11-09", -1},
+            {"2019-13-09T13:34:41Z", -1},
+            {"2019-11-31T13:34:41Z", -1},
+            {"2019-11-09T24:00:00Z", -1},
+            {"2019-11-09T13:34:41.Z", -1},
+            {"2019-11-09T13:34:41Zjunk", -1},
+            {"2019-11-09T13:34:41+2", -1},
+            {"1573306481", -1},
+            {"", -1},
         };
 
         for (size_t i = 0; i < ES_ARRAY_SIZE(cases); i++) {
@@ -336,20 +359,21 @@ static void test_url_encode(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_shell_split),
-                cmocka_unit_test(test_shell_split_errors),
-                cmocka_unit_test(test_process_run_output_and_status),
-                cmocka_unit_test(test_process_run_killed_by_signal),
-                cmocka_unit_test(test_process_run_timeout),
-                cmocka_unit_test(test_process_run_output_cap),
-                cmocka_unit_test(test_process_run_missing_program),
-                cmocka_unit_test(test_process_credentials),
-                cmocka_unit_test(test_process_credentials_errors),
-                cmocka_unit_test(test_process_credentials_reports_stderr),
-                cmocka_unit_test(test_time_parse),
-                cmocka_unit_test(test_time_format),
-                cmocka_unit_test(test_credentials_check),
-                cmocka_unit_test(test_url_encode),
+            cmocka_unit_test(test_shell_split),
+            cmocka_unit_test(test_shell_split_errors),
+            cmocka_unit_test(test_process_run_output_and_status),
+            cmocka_unit_test(test_process_run_killed_by_signal),
+            cmocka_unit_test(test_process_run_timeout),
+            cmocka_unit_test(test_process_run_output_cap),
+            cmocka_unit_test(test_process_run_missing_program),
+            cmocka_unit_test(test_process_run_closes_other_fds),
+            cmocka_unit_test(test_process_credentials),
+            cmocka_unit_test(test_process_credentials_errors),
+            cmocka_unit_test(test_process_credentials_reports_stderr),
+            cmocka_unit_test(test_time_parse),
+            cmocka_unit_test(test_time_format),
+            cmocka_unit_test(test_credentials_check),
+            cmocka_unit_test(test_url_encode),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
