@@ -44,33 +44,13 @@ int es_aws_shell_split(const char *line, char ***out, size_t *count, struct es_e
 
 void es_aws_argv_free(char **argv);
 
-/* The outcome of a finished process. */
-struct es_aws_process_result {
-        struct es_buf output; /* standard output, at most max_output bytes */
-        char *error_line;     /* first non-empty line of standard error, or NULL */
-        int exit_status;      /* exit code, or 128 + signal number */
-};
-
-void es_aws_process_result_release(struct es_aws_process_result *result);
-
-/*
- * Run argv[0] (searched in PATH) with argv and wait for it to exit, at most
- * timeout_ms milliseconds; then kill it with SIGKILL. Returns 0 with *result
- * whatever the exit status, -ES_ERR_NOT_FOUND or -ES_ERR_IO when it cannot be
- * started, -ES_ERR_TRANSIENT when it timed out, -ES_ERR_PROTOCOL when its
- * output exceeded max_output bytes. Thread-safe.
- */
-int es_aws_process_run(char *const argv[], int timeout_ms, size_t max_output,
-                       struct es_aws_process_result *result, struct es_error *err)
-    __attribute__((warn_unused_result));
-
 /*
  * Run a credential_process command line and parse its output. Returns 0 and
  * *out (release with es_aws_credentials_release), or an error naming the
  * program (never its arguments, which may hold secrets): -ES_ERR_INVALID for
  * a bad command line, -ES_ERR_AUTH for a non-zero exit (with the first line
  * of its standard error), -ES_ERR_PROTOCOL for bad output, or the errors of
- * es_aws_process_run().
+ * es_process_run().
  */
 int es_aws_process_credentials(const char *command, int timeout_ms, struct es_aws_credentials *out,
                                struct es_error *err) __attribute__((warn_unused_result));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aws/process.h"
+#include "base/process.h"
 #include "aws/source.h"
 #include "base/alloc.h"
 #include "base/cleanup.h"
@@ -92,36 +93,36 @@ static void test_process_run_output_and_status(void **state)
 {
         char *const argv[] = {
             "sh", "-c", "printf out; printf '\\n  first error  \\nsecond\\n' >&2; exit 4", NULL};
-        struct es_aws_process_result result = {0};
+        struct es_process_result result = {0};
         struct es_error err = ES_ERROR_INIT;
 
-        assert_int_equal(es_aws_process_run(argv, 5000, 1024, &result, &err), 0);
+        assert_int_equal(es_process_run(argv, NULL, 5000, 1024, &result, &err), 0);
         assert_int_equal(result.exit_status, 4);
         assert_string_equal(result.output.data, "out");
         assert_string_equal(result.error_line, "first error");
-        es_aws_process_result_release(&result);
+        es_process_result_release(&result);
 }
 
 static void test_process_run_killed_by_signal(void **state)
 {
         char *const argv[] = {"sh", "-c", "kill -TERM $$", NULL};
-        struct es_aws_process_result result = {0};
+        struct es_process_result result = {0};
         struct es_error err = ES_ERROR_INIT;
 
-        assert_int_equal(es_aws_process_run(argv, 5000, 1024, &result, &err), 0);
+        assert_int_equal(es_process_run(argv, NULL, 5000, 1024, &result, &err), 0);
         assert_int_equal(result.exit_status, 128 + 15);
         assert_null(result.error_line);
-        es_aws_process_result_release(&result);
+        es_process_result_release(&result);
 }
 
 static void test_process_run_timeout(void **state)
 {
         char *const argv[] = {"sleep", "10", NULL};
-        struct es_aws_process_result result = {0};
+        struct es_process_result result = {0};
         struct es_error err = ES_ERROR_INIT;
         time_t start = time(NULL);
 
-        assert_int_equal(es_aws_process_run(argv, 300, 1024, &result, &err), -ES_ERR_TRANSIENT);
+        assert_int_equal(es_process_run(argv, NULL, 300, 1024, &result, &err), -ES_ERR_TRANSIENT);
         assert_string_equal(es_error_message(&err), "\"sleep\" timed out after 0.3 s");
         assert_true(time(NULL) - start < 5);
         es_error_release(&err);
@@ -130,10 +131,10 @@ static void test_process_run_timeout(void **state)
 static void test_process_run_output_cap(void **state)
 {
         char *const argv[] = {"sh", "-c", "head -c 100000 /dev/zero", NULL};
-        struct es_aws_process_result result = {0};
+        struct es_process_result result = {0};
         struct es_error err = ES_ERROR_INIT;
 
-        assert_int_equal(es_aws_process_run(argv, 5000, 4096, &result, &err), -ES_ERR_PROTOCOL);
+        assert_int_equal(es_process_run(argv, NULL, 5000, 4096, &result, &err), -ES_ERR_PROTOCOL);
         assert_string_equal(es_error_message(&err),
                             "\"sh\" wrote more than 4096 bytes to standard output");
         es_error_release(&err);
@@ -142,10 +143,10 @@ static void test_process_run_output_cap(void **state)
 static void test_process_run_missing_program(void **state)
 {
         char *const argv[] = {"/nonexistent/credential-helper", NULL};
-        struct es_aws_process_result result = {0};
+        struct es_process_result result = {0};
         struct es_error err = ES_ERROR_INIT;
 
-        assert_int_equal(es_aws_process_run(argv, 5000, 1024, &result, &err), -ES_ERR_NOT_FOUND);
+        assert_int_equal(es_process_run(argv, NULL, 5000, 1024, &result, &err), -ES_ERR_NOT_FOUND);
         assert_string_equal(es_error_message(&err),
                             "cannot run \"/nonexistent/credential-helper\": No such file or "
                             "directory");
@@ -157,7 +158,7 @@ static void test_process_run_closes_other_fds(void **state)
 {
         int fd = dup(STDIN_FILENO);
         _cleanup_free_ char *script = NULL;
-        struct es_aws_process_result result = {0};
+        struct es_process_result result = {0};
         struct es_error err = ES_ERROR_INIT;
 
         assert_true(fd > STDERR_FILENO);
@@ -165,9 +166,9 @@ static void test_process_run_closes_other_fds(void **state)
             es_asprintf("if [ -e /proc/$$/fd/%d ]; then echo inherited; else echo closed; fi", fd);
         char *const argv[] = {"sh", "-c", script, NULL};
 
-        assert_int_equal(es_aws_process_run(argv, 5000, 1024, &result, &err), 0);
+        assert_int_equal(es_process_run(argv, NULL, 5000, 1024, &result, &err), 0);
         assert_string_equal(result.output.data, "closed\n");
-        es_aws_process_result_release(&result);
+        es_process_result_release(&result);
         close(fd);
 }
 
