@@ -58,6 +58,11 @@ void es_ecr_free(struct es_ecr *ecr)
         free(ecr);
 }
 
+void es_ecr_set_retry(struct es_ecr *ecr, const struct es_retry_policy *policy)
+{
+        ecr->service.retry = *policy;
+}
+
 const char *es_ecr_region(const struct es_ecr *ecr)
 {
         return ecr->service.region;

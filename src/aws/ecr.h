@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "base/error.h"
+#include "base/retry.h"
 #include "http/http.h"
 
 struct es_aws_provider;
@@ -25,6 +26,9 @@ struct es_ecr;
 int es_ecr_new(struct es_http *http, struct es_aws_provider *credentials, const char *region,
                const char *endpoint, struct es_ecr **out, struct es_error *err);
 void es_ecr_free(struct es_ecr *ecr);
+
+/* Use policy for the client's calls instead of the defaults. */
+void es_ecr_set_retry(struct es_ecr *ecr, const struct es_retry_policy *policy);
 
 const char *es_ecr_region(const struct es_ecr *ecr);
 

@@ -13,8 +13,8 @@
 #include "base/limits.h"
 #include "base/log.h"
 
-/* Attempts per call, and the backoff cap, like the AWS SDKs' standard retry mode. */
-#define MAX_ATTEMPTS     5
+/* Tries per call by default, and the backoff, like the AWS SDKs' standard retry mode. */
+#define DEFAULT_ATTEMPTS 5
 #define BACKOFF_BASE_MS  200
 #define BACKOFF_MAX_MS   20000
 /* Largest API response accepted (a page of 1000 image details is well below). */
@@ -187,13 +187,18 @@ int es_aws_json_call(const struct es_aws_service *service, const char *operation
                      json_t *request, json_t **response, struct es_error *err)
 {
         _cleanup_free_ char *body = json_dumps(request, JSON_COMPACT);
+        struct es_retry_policy policy = service->retry;
+        struct timespec start, now;
         int r = 0;
 
         if (body == NULL)
                 return es_error_set(err, ES_ERR_INVALID, "%s: cannot encode the request",
                                     operation);
-
-        for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        if (policy.attempts <= 0)
+                policy.attempts = DEFAULT_ATTEMPTS;
+        policy = es_retry_policy_or_default(&policy);
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        for (int attempt = 0; attempt < policy.attempts; attempt++) {
                 json_t *answer = NULL;
                 long status = 0;
                 bool retry;
@@ -201,6 +206,10 @@ int es_aws_json_call(const struct es_aws_service *service, const char *operation
                 if (attempt > 0) {
                         long wait = backoff_ms(attempt);
 
+                        clock_gettime(CLOCK_MONOTONIC, &now);
+                        if (!es_retry_allowed(&policy, attempt - 1,
+                                              (double)(now.tv_sec - start.tv_sec), wait))
+                                break;
                         es_log_debug("aws: %s: %s, retrying in %ld ms", operation,
                                      es_error_message(err), wait);
                         nanosleep(&(struct timespec){.tv_sec = wait / 1000,

@@ -3,8 +3,8 @@
  * AWS JSON 1.1 calls: POST / with X-Amz-Target: PREFIX.Operation, a JSON
  * body, SigV4-signed. ECR and Secrets Manager speak this protocol.
  *
- * Throttling errors and 5xx are retried with exponential backoff and full
- * jitter; other errors are returned with the service's error type (the part
+ * Throttling errors, 5xx and network failures are retried with exponential
+ * backoff and full jitter, within the service's retry policy; other errors are returned with the service's error type (the part
  * of "__type" after any '#') as the error's registry_code.
  */
 #ifndef ES_AWS_JSON_RPC_H
@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "base/error.h"
+#include "base/retry.h"
 #include "http/http.h"
 
 struct es_aws_provider;
@@ -25,6 +26,7 @@ struct es_aws_service {
         const char *signing_name;  /* "ecr", "secretsmanager" */
         const char *target_prefix; /* "AmazonEC2ContainerRegistry_V20150921" */
         const char *iam_prefix;    /* "ecr": names IAM actions in messages */
+        struct es_retry_policy retry; /* zero: 5 tries within 120 s */
 };
 
 /*

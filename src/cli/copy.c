@@ -39,6 +39,8 @@ static const char copy_usage[] =
         "                             plain HTTP without it)\n"
         "  --ca-file FILE             trust the CA certificates in FILE (PEM); default:\n"
         "                             SSL_CERT_FILE, else the system's CAs\n"
+        "  --retries N                tries per request on network errors, 5xx and 429\n"
+        "                             (default 4, within 120 s; 1 turns retries off)\n"
         "  --platform OS/ARCH[/VARIANT]  copy only this platform of a multi-arch index\n"
         "                             (repeatable); the target gets a new index listing\n"
         "                             the selected platforms and their attestations\n"
@@ -59,6 +61,7 @@ enum {
         OPT_CA_FILE,
         OPT_PLATFORM,
         OPT_NO_CREATE_REPOSITORY,
+        OPT_RETRIES,
 };
 
 struct copy_args {
@@ -72,6 +75,7 @@ struct copy_args {
         const char *dest;
         struct es_platform_spec *platforms; /* owned */
         size_t n_platforms;
+        int retries; /* tries per request; 0: the default */
 };
 
 static int parse_jobs(const char *text, int *out)
@@ -98,6 +102,7 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                 {"ca-file", required_argument, NULL, OPT_CA_FILE},
                 {"platform", required_argument, NULL, OPT_PLATFORM},
                 {"no-create-repository", no_argument, NULL, OPT_NO_CREATE_REPOSITORY},
+                {"retries", required_argument, NULL, OPT_RETRIES},
                 ES_COMMON_LONG_OPTIONS,
                 {NULL, 0, NULL, 0},
         };
@@ -117,6 +122,21 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                 case OPT_INCLUDE_FOREIGN:
                         args->include_foreign = true;
                         break;
+                case OPT_RETRIES: {
+                        char *end;
+                        long value;
+
+                        errno = 0;
+                        value = strtol(optarg, &end, 10);
+                        if (errno || end == optarg || *end || value < 1 ||
+                            value > ES_RETRY_MAX_ATTEMPTS)
+                                return es_cli_usage_error(
+                                        "copy ", "invalid --retries '%s': expected a whole number "
+                                                 "from 1 to %d",
+                                        optarg, ES_RETRY_MAX_ATTEMPTS);
+                        args->retries = (int)value;
+                        break;
+                }
                 case OPT_NO_CREATE_REPOSITORY:
                         args->create_repository = false;
                         break;
@@ -249,6 +269,7 @@ static int run_copy(const struct copy_args *args, const struct es_reference *sou
                 .ca_file = args->ca_file ? args->ca_file : getenv("SSL_CERT_FILE"),
                 .insecure = args->insecure,
                 .n_insecure = args->n_insecure,
+                .retry = {.attempts = args->retries},
         };
         struct es_copy_options options = {
                 .jobs = args->jobs,

@@ -308,6 +308,7 @@ static void registry_options(const struct es_sync_config *config,
         }
         options->insecure = *insecure;
         options->ca_files = *ca_files;
+        options->retry = config->retry;
         options->ca_file = getenv("SSL_CERT_FILE");
 }
 

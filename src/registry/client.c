@@ -20,8 +20,7 @@
 #include "registry/reference.h"
 #include "registry/url.h"
 
-/* Attempts for a request that can be replayed, and the backoff between them. */
-#define MAX_ATTEMPTS       4
+/* Backoff between tries of a request that can be replayed. */
 #define BACKOFF_FIRST_MS   500
 #define BACKOFF_MAX_MS     8000
 #define RETRY_AFTER_MAX_S  60
@@ -37,6 +36,7 @@ struct es_registry {
         bool insecure;
         char *ca_file;
         struct es_rate_limit *rate_limit; /* shared; may be NULL */
+        struct es_retry_policy retry;
         struct es_registry_counters counters; /* updated atomically */
 
         pthread_mutex_t lock; /* guards base_url */
@@ -60,6 +60,7 @@ struct es_registry *es_registry_new(struct es_http *http, const struct es_regist
         registry->push = options->push;
         registry->insecure = options->insecure;
         registry->rate_limit = options->rate_limit;
+        registry->retry = es_retry_policy_or_default(&options->retry);
         registry->auth = es_auth_new(http, &auth_options);
         pthread_mutex_init(&registry->lock, NULL);
         return registry;
@@ -131,6 +132,14 @@ static void sleep_ms(long ms)
         struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
         nanosleep(&ts, NULL);
+}
+
+static double seconds_since(const struct timespec *start)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 /* Retry-After in seconds (delay-seconds form only), or -1 when absent or unreadable. */
@@ -334,12 +343,15 @@ static int call_perform(struct es_registry *registry, struct call *call,
 {
         _cleanup_free_ char *scope = scope_for(registry, call);
         bool answered_challenge = false;
+        struct timespec start;
         int r;
 
+        clock_gettime(CLOCK_MONOTONIC, &start);
         for (int attempt = 0;; attempt++) {
                 _cleanup_free_ char *authorization = NULL, *challenge = NULL;
                 const char *headers[ES_ARRAY_SIZE(call->headers) + 1];
                 size_t n = 0;
+                long wait;
 
                 r = es_auth_header(registry->auth, scope, &authorization, err);
                 if (r < 0)
@@ -359,9 +371,10 @@ static int call_perform(struct es_registry *registry, struct call *call,
                         explicit_bzero(authorization, strlen(authorization));
                 call->request.headers = NULL;
                 if (r < 0) {
-                        if (r == -ES_ERR_TRANSIENT && can_replay(call) && attempt + 1 < MAX_ATTEMPTS) {
-                                long wait = backoff_ms(attempt, NULL);
-
+                        wait = backoff_ms(attempt, NULL);
+                        if (r == -ES_ERR_TRANSIENT && can_replay(call) &&
+                            es_retry_allowed(&registry->retry, attempt, seconds_since(&start),
+                                             wait)) {
                                 es_log_debug("registry: %s: %s, retrying in %ld ms", call->what,
                                              es_error_message(err), wait);
                                 sleep_ms(wait);
@@ -400,10 +413,9 @@ static int call_perform(struct es_registry *registry, struct call *call,
                 if (response->status == 429 && retry_after_seconds(response) > RETRY_AFTER_MAX_S)
                         return 0;
 
+                wait = backoff_ms(attempt, response);
                 if ((response->status >= 500 || response->status == 429) && can_replay(call) &&
-                    attempt + 1 < MAX_ATTEMPTS) {
-                        long wait = backoff_ms(attempt, response);
-
+                    es_retry_allowed(&registry->retry, attempt, seconds_since(&start), wait)) {
                         es_log_debug("registry: %s: HTTP %ld, retrying in %ld ms", call->what,
                                      response->status, wait);
                         es_http_response_release(response);

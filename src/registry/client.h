@@ -18,6 +18,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/retry.h"
 #include "http/http.h"
 #include "registry/credentials.h"
 #include "registry/ratelimit.h"
@@ -32,6 +33,7 @@ struct es_registry_options {
         const char *ca_file;  /* CA bundle for this registry; NULL: the HTTP client's */
         const struct es_credential_provider *credentials; /* may be NULL; must outlive */
         struct es_rate_limit *rate_limit; /* shared limit state to update; may be NULL */
+        struct es_retry_policy retry;     /* zero: the defaults */
 };
 
 /* Requests this client sent, for reports. */

@@ -68,9 +68,27 @@ static void parse_schedule(struct es_cfg_parser *parser, const struct es_cfg_nod
         parser->config->schedule = TAKE_PTR(text);
 }
 
+static void parse_retries(struct es_cfg_parser *parser, const struct es_cfg_node *node)
+{
+        static const char *const keys[] = {"attempts", "max_seconds", NULL};
+        const struct es_cfg_node *values[ES_ARRAY_SIZE(keys)];
+        long long value;
+
+        if (!es_cfg_read_mapping(&parser->diag, node, "retries",
+                                 "a mapping with 'attempts' and 'max_seconds'", keys, values))
+                return;
+        if (values[0] && es_cfg_read_integer(&parser->diag, values[0], "retries.attempts", 1,
+                                             ES_RETRY_MAX_ATTEMPTS, &value))
+                parser->config->retry.attempts = (int)value;
+        if (values[1] && es_cfg_read_integer(&parser->diag, values[1], "retries.max_seconds", 1,
+                                             ES_RETRY_MAX_SECONDS, &value))
+                parser->config->retry.max_seconds = (int)value;
+}
+
 static void parse_root(struct es_cfg_parser *parser, const struct es_cfg_node *root)
 {
-        static const char *const keys[] = {"target", "registries", "images", "schedule", NULL};
+        static const char *const keys[] = {"target",   "registries", "images",
+                                           "schedule", "retries",    NULL};
         const struct es_cfg_node *values[ES_ARRAY_SIZE(keys)];
 
         if (root == NULL) {
@@ -96,6 +114,8 @@ static void parse_root(struct es_cfg_parser *parser, const struct es_cfg_node *r
                                  "missing; expected a non-empty list of images");
         if (values[3])
                 parse_schedule(parser, values[3]);
+        if (values[4])
+                parse_retries(parser, values[4]);
 }
 
 static char *directory_of(const char *path)

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include "base/retry.h"
 #include "copy/platform.h"
 #include "registry/reference.h"
 
@@ -111,6 +112,7 @@ struct es_sync_config {
         struct es_sync_image *images; /* owned, in file order; at least one */
         size_t n_images;
         char *schedule; /* five-field cron expression, owned; NULL when unset */
+        struct es_retry_policy retry; /* `retries`; zero fields when unset */
 };
 
 /*

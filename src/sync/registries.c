@@ -145,6 +145,8 @@ static int ecr_binding_locked(struct es_registries *registries, const char *regi
                 free(binding);
                 return r;
         }
+        if (registries->options->retry.attempts > 0)
+                es_ecr_set_retry(binding->ecr, &registries->options->retry);
         binding->auth = es_ecr_auth_new(binding->ecr, host.account);
         registries->ecr = es_realloc(registries->ecr,
                                      (registries->n_ecr + 1) * sizeof(*registries->ecr));
@@ -165,6 +167,7 @@ int es_registries_open(struct es_registries *registries, const struct es_referen
                 .credentials = registries->options->credentials ? registries->options->credentials
                                                                 : &registries->docker,
                 .rate_limit = es_registries_rate_limit(registries, ref->registry),
+                .retry = registries->options->retry,
         };
         _cleanup_free_ char *proxy_host = NULL;
         struct es_ecr_binding *binding = NULL;

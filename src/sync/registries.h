@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include "base/retry.h"
 #include "http/http.h"
 #include "registry/client.h"
 #include "registry/credentials.h"
@@ -26,6 +27,7 @@ struct es_registries_options {
         const char *const *ca_files;
         size_t n_ca_files;
         const char *ecr_endpoint;       /* ECR API endpoint override, or NULL */
+        struct es_retry_policy retry; /* for registry and API requests; zero: the defaults */
         /* Registry credentials; NULL: Docker's config.json. Must outlive the registries. */
         const struct es_credential_provider *credentials;
 };

@@ -368,6 +368,9 @@ INVALID_USAGE_CASES = {
         r"/etc/hostname.*PEM"),
     "reference-with-scheme": lambda src, dst, repo: (
         ["copy", f"http://{src}/fixtures/schema2:1", f"{dst}/{repo}:1"], r"drop the scheme"),
+    "retries-zero": lambda src, dst, repo: (
+        ["copy", "--retries", "0", f"{src}/fixtures/schema2:1", f"{dst}/{repo}:1"],
+        r"--retries '0'"),
     "unknown-option": lambda src, dst, repo: (
         ["copy", "--no-such-option", f"{src}/fixtures/schema2:1", f"{dst}/{repo}:1"],
         r"--no-such-option"),

@@ -355,6 +355,8 @@ INVALID_CONFIGS = {
                       "{tagStatus: any, countType: imageCountMoreThan, countNumber: 0}, "
                       "action: {type: expire}}]}\nimages:\n  - source: nginx\n",
                       r"sync\.yaml:4:\d+"),
+    "bad-retries": ("target:\n  registry: 127.0.0.1:5000\nretries: {attempts: 0}\n"
+                    "images:\n  - source: nginx\n", r"sync\.yaml:3:\d+: retries\.attempts"),
     "same-target": ("target:\n  registry: 127.0.0.1:5000\nimages:\n  - source: nginx\n"
                     "  - source: docker.io/library/nginx\n", r"sync\.yaml:5:\d+"),
 }
