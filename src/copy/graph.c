@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "base/cleanup.h"
 #include "base/limits.h"
+#include "base/log.h"
 #include "copy/platform.h"
 #include "registry/digest.h"
 
@@ -35,9 +36,9 @@ static int schema1_error(const char *repository, const char *reference, struct e
  * Fetch one manifest and verify it. expected is the descriptor naming it,
  * or NULL for the root, which is checked against a digest reference only.
  */
-static int fetch_one(struct es_registry *src, const char *repository, const char *reference,
-                     const struct es_descriptor *expected, struct es_graph_node *node,
-                     struct es_error *err)
+static int fetch_once(struct es_registry *src, const char *repository, const char *reference,
+                      const struct es_descriptor *expected, struct es_graph_node *node,
+                      struct es_error *err)
 {
         struct es_manifest_info info = {0};
         int r;
@@ -53,6 +54,13 @@ static int fetch_one(struct es_registry *src, const char *repository, const char
                 r = es_error_set(err, ES_ERR_DIGEST,
                                  "manifest '%s@%s' from the source has digest '%s'", repository,
                                  reference, node->digest);
+        } else if (info.digest && strncmp(info.digest, "sha256:", 7) == 0 &&
+                   strcmp(info.digest, node->digest) != 0) {
+                /* By tag, the registry's Docker-Content-Digest is what the bytes must match. */
+                r = es_error_set(err, ES_ERR_DIGEST,
+                                 "manifest '%s:%s' arrived with digest '%s', the registry says "
+                                 "'%s'",
+                                 repository, reference, node->digest, info.digest);
         } else if (expected && (int64_t)node->bytes.len != expected->size) {
                 r = es_error_set(err, ES_ERR_DIGEST,
                                  "manifest '%s@%s' has %zu bytes, its descriptor says %lld",
@@ -70,6 +78,25 @@ static int fetch_one(struct es_registry *src, const char *repository, const char
         if (r < 0) {
                 es_manifest_release(&node->manifest);
                 es_buf_release(&node->bytes);
+        }
+        return r;
+}
+
+/* Tries of one manifest whose bytes did not match their digest: a network fault, not a lie. */
+#define MANIFEST_ATTEMPTS 3
+
+static int fetch_one(struct es_registry *src, const char *repository, const char *reference,
+                     const struct es_descriptor *expected, struct es_graph_node *node,
+                     struct es_error *err)
+{
+        int r = 0;
+
+        for (int attempt = 1; attempt <= MANIFEST_ATTEMPTS; attempt++) {
+                r = fetch_once(src, repository, reference, expected, node, err);
+                if (r != -ES_ERR_DIGEST || attempt == MANIFEST_ATTEMPTS)
+                        break;
+                es_log_debug("copy: %s; fetching it again", es_error_message(err));
+                es_error_release(err);
         }
         return r;
 }

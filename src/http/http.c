@@ -271,9 +271,16 @@ static int transport_error(const struct es_http_request *request, CURLcode code,
         case CURLE_SSL_CACERT_BADFILE:
         case CURLE_SSL_CERTPROBLEM:
                 return es_error_set(err, ES_ERR_PROTOCOL,
-                                    "%s: certificate verification failed: %s; give the CA with "
-                                    "--ca-file, or mark the registry insecure",
+                                    "%s: certificate verification failed: %s; trust the "
+                                    "registry's CA (copy --ca-file, or registries.HOST.ca_file "
+                                    "in a sync configuration), or mark the registry insecure",
                                     what, text);
+        case CURLE_TOO_MANY_REDIRECTS:
+                return es_error_set(err, ES_ERR_PROTOCOL, "%s: %s", what, text);
+        case CURLE_OUT_OF_MEMORY:
+                /* libcurl 7.88 reports a response header over its 100 KiB limit this way. */
+                return es_error_set(err, ES_ERR_PROTOCOL,
+                                    "%s: the response headers are too large (%s)", what, text);
         case CURLE_URL_MALFORMAT:
         case CURLE_UNSUPPORTED_PROTOCOL:
                 return es_error_set(err, ES_ERR_INVALID, "%s: %s", what, text);

@@ -21,6 +21,8 @@
 /* Largest token accepted, and the longest lifetime believed. */
 #define MAX_TOKEN_LENGTH (64 * 1024)
 #define MAX_TOKEN_LIFETIME (24 * 3600)
+/* Tries of one token request after network failures, 5xx and 429. */
+#define TOKEN_ATTEMPTS 3
 
 enum auth_scheme {
         SCHEME_NONE = 0, /* no challenge seen: requests go anonymous */
@@ -48,7 +50,50 @@ struct es_auth {
         struct cached_token *tokens;
         size_t n_tokens;
         bool refresh_credentials; /* the last credentials were refused */
+
+        pthread_mutex_t secrets_lock; /* guards secrets; never held with lock waiting on it */
+        char **secrets; /* every secret seen, for es_auth_scrub() */
+        size_t n_secrets;
 };
+
+/* Shortest secret scrubbed: shorter strings would match ordinary words. */
+#define MIN_SCRUBBED_LENGTH 6
+
+static void remember_secret(struct es_auth *auth, const char *secret)
+{
+        if (secret == NULL || strlen(secret) < MIN_SCRUBBED_LENGTH)
+                return;
+        pthread_mutex_lock(&auth->secrets_lock);
+        for (size_t i = 0; i < auth->n_secrets; i++) {
+                if (strcmp(auth->secrets[i], secret) == 0) {
+                        pthread_mutex_unlock(&auth->secrets_lock);
+                        return;
+                }
+        }
+        auth->secrets = es_realloc(auth->secrets, (auth->n_secrets + 1) * sizeof(*auth->secrets));
+        auth->secrets[auth->n_secrets++] = es_strdup(secret);
+        pthread_mutex_unlock(&auth->secrets_lock);
+}
+
+void es_auth_scrub(struct es_auth *auth, char *text)
+{
+        static const char mask[] = "***";
+
+        if (text == NULL)
+                return;
+        pthread_mutex_lock(&auth->secrets_lock);
+        for (size_t i = 0; i < auth->n_secrets; i++) {
+                size_t len = strlen(auth->secrets[i]);
+                char *found;
+
+                while ((found = strstr(text, auth->secrets[i])) != NULL) {
+                        memcpy(found, mask, sizeof(mask) - 1);
+                        memmove(found + sizeof(mask) - 1, found + len,
+                                strlen(found + len) + 1);
+                }
+        }
+        pthread_mutex_unlock(&auth->secrets_lock);
+}
 
 struct es_auth *es_auth_new(struct es_http *http, const struct es_auth_options *options)
 {
@@ -60,6 +105,7 @@ struct es_auth *es_auth_new(struct es_http *http, const struct es_auth_options *
         auth->insecure_tls = options->insecure_tls;
         auth->ca_file = options->ca_file ? es_strdup(options->ca_file) : NULL;
         pthread_mutex_init(&auth->lock, NULL);
+        pthread_mutex_init(&auth->secrets_lock, NULL);
         return auth;
 }
 
@@ -78,6 +124,12 @@ void es_auth_free(struct es_auth *auth)
         for (size_t i = 0; i < auth->n_tokens; i++)
                 token_release(&auth->tokens[i]);
         free(auth->tokens);
+        for (size_t i = 0; i < auth->n_secrets; i++) {
+                explicit_bzero(auth->secrets[i], strlen(auth->secrets[i]));
+                free(auth->secrets[i]);
+        }
+        free(auth->secrets);
+        pthread_mutex_destroy(&auth->secrets_lock);
         free(auth->registry);
         free(auth->ca_file);
         free(auth->realm);
@@ -115,6 +167,10 @@ static int get_credentials(struct es_auth *auth, struct es_credentials *out, boo
                                    auth->refresh_credentials, out, found, err);
         if (r < 0)
                 return es_error_prefix(err, "credentials for '%s'", auth->registry);
+        if (*found) {
+                remember_secret(auth, out->password);
+                remember_secret(auth, out->identity_token);
+        }
         auth->refresh_credentials = false;
         return 0;
 }
@@ -127,6 +183,15 @@ static char *basic_header(const struct es_credentials *credentials)
 
         explicit_bzero(pair, strlen(pair));
         return es_asprintf("Authorization: Basic %s", encoded);
+}
+
+/* The Basic header line for credentials, remembered for es_auth_scrub(). */
+static char *basic_header_remembered(struct es_auth *auth, const struct es_credentials *credentials)
+{
+        char *header = basic_header(credentials);
+
+        remember_secret(auth, header + strlen("Authorization: Basic "));
+        return header;
 }
 
 /* Tokens go into a header line: reject anything that could split or corrupt it. */
@@ -242,7 +307,7 @@ static int request_token(struct es_auth *auth, const char *scope, char **token, 
         } else {
                 url = token_url(auth, scope, found ? credentials.username : NULL);
                 if (found) {
-                        header = basic_header(&credentials);
+                        header = basic_header_remembered(auth, &credentials);
                         headers[0] = header;
                         request.headers = headers;
                         request.n_headers = 1;
@@ -319,10 +384,19 @@ static int bearer_header(struct es_auth *auth, const char *scope, char **out,
         }
         drop_token(auth, scope);
 
-        r = request_token(auth, scope, &token, &lifetime, err);
+        /* Token servers fail transiently too; retry like other requests, briefly. */
+        for (int attempt = 1;; attempt++) {
+                r = request_token(auth, scope, &token, &lifetime, err);
+                if (r != -ES_ERR_TRANSIENT || attempt == TOKEN_ATTEMPTS)
+                        break;
+                es_log_debug("auth: %s; retrying", es_error_message(err));
+                es_error_release(err);
+                nanosleep(&(struct timespec){.tv_nsec = 250000000L * attempt}, NULL);
+        }
         if (r < 0)
                 return r;
 
+        remember_secret(auth, token);
         /* Refresh a little before expiry so a request never carries a dying token. */
         margin = lifetime / 6 > 1 ? lifetime / 6 : 1;
         auth->tokens = es_realloc(auth->tokens, (auth->n_tokens + 1) * sizeof(*auth->tokens));
@@ -354,7 +428,7 @@ int es_auth_header(struct es_auth *auth, const char *scope, char **out, struct e
         case SCHEME_BASIC:
                 r = get_credentials(auth, &credentials, &found, err);
                 if (r >= 0 && found)
-                        *out = basic_header(&credentials);
+                        *out = basic_header_remembered(auth, &credentials);
                 es_credentials_release(&credentials);
                 break;
         }
@@ -418,6 +492,11 @@ int es_auth_challenge(struct es_auth *auth, const char *www_authenticate, const 
                                                  "to the Docker config with 'docker login'",
                                                  auth->registry);
                 }
+        } else if (bearer) {
+                r = es_error_set(err, ES_ERR_AUTH,
+                                 "'%s' answered 401 with a Bearer challenge that names no "
+                                 "realm, so there is no token server to ask",
+                                 auth->registry);
         } else {
                 r = es_error_set(err, ES_ERR_AUTH,
                                  "'%s' answered 401 with no Bearer or Basic challenge",

@@ -50,4 +50,12 @@ int es_auth_header(struct es_auth *auth, const char *scope, char **out, struct e
 int es_auth_challenge(struct es_auth *auth, const char *www_authenticate, const char *scope,
                       bool sent_credentials, struct es_error *err);
 
+/*
+ * Replace in text (in place) every secret this es_auth has sent or
+ * received: passwords, identity tokens, Basic values and tokens. For
+ * messages built from what a registry answered, which may echo them.
+ * Thread-safe.
+ */
+void es_auth_scrub(struct es_auth *auth, char *text);
+
 #endif

@@ -35,6 +35,7 @@ struct es_registry {
         bool push;
         bool insecure;
         char *ca_file;
+        char *credentials_hint;
         struct es_rate_limit *rate_limit; /* shared; may be NULL */
         struct es_retry_policy retry;
         struct es_registry_counters counters; /* updated atomically */
@@ -55,6 +56,10 @@ struct es_registry *es_registry_new(struct es_http *http, const struct es_regist
 
         registry->http = http;
         registry->ca_file = options->ca_file ? es_strdup(options->ca_file) : NULL;
+        registry->credentials_hint =
+                es_strdup(options->credentials_hint
+                                  ? options->credentials_hint
+                                  : "check them in the Docker config or credential helper");
         registry->name = es_strdup(options->registry);
         registry->api_host = es_strdup(options->api_host ? options->api_host : options->registry);
         registry->push = options->push;
@@ -74,6 +79,7 @@ void es_registry_free(struct es_registry *registry)
         pthread_mutex_destroy(&registry->lock);
         free(registry->name);
         free(registry->ca_file);
+        free(registry->credentials_hint);
         free(registry->api_host);
         free(registry->base_url);
         free(registry);
@@ -203,20 +209,22 @@ static enum es_error_code code_for_status(long status, const char *registry_code
 }
 
 /* Build the error for an unexpected status from the registry's error body. */
-static int status_error(const struct call *call, const struct es_http_response *response,
-                        struct es_error *err)
+static int status_error(struct es_registry *registry, const struct call *call,
+                        const struct es_http_response *response, struct es_error *err)
 {
-        _cleanup_free_ char *message = NULL;
-        const char *registry_code = NULL;
+        _cleanup_free_ char *message = NULL, *registry_code = NULL;
         json_t *root = NULL, *first;
 
         if (response->body.len > 0 && !response->body_truncated)
                 root = json_loadb(response->body.data, response->body.len, 0, NULL);
         first = json_array_get(json_object_get(root, "errors"), 0);
         if (json_is_string(json_object_get(first, "code")))
-                registry_code = json_string_value(json_object_get(first, "code"));
+                registry_code = clean_message(json_string_value(json_object_get(first, "code")));
         if (json_is_string(json_object_get(first, "message")))
                 message = clean_message(json_string_value(json_object_get(first, "message")));
+        /* A registry may echo the credentials it was sent. */
+        es_auth_scrub(registry->auth, message);
+        es_auth_scrub(registry->auth, registry_code);
 
         if (registry_code && message)
                 es_error_set(err, code_for_status(response->status, registry_code),
@@ -353,7 +361,13 @@ static int call_perform(struct es_registry *registry, struct call *call,
                 size_t n = 0;
                 long wait;
 
-                r = es_auth_header(registry->auth, scope, &authorization, err);
+                /* Credentials go to the registry's own origin only, whatever a Location says. */
+                r = 0;
+                if (es_url_same_origin(call->request.url, registry->base_url))
+                        r = es_auth_header(registry->auth, scope, &authorization, err);
+                else
+                        es_log_debug("registry: %s goes to another host, without credentials",
+                                     call->what);
                 if (r < 0)
                         return es_error_prefix(err, "%s", call->what);
                 for (size_t i = 0; i < call->n_headers; i++)
@@ -391,8 +405,9 @@ static int call_perform(struct es_registry *registry, struct call *call,
                                               authorization != NULL, err);
                         if (r < 0)
                                 return es_error_prefix(err, "%s", call->what);
+                        /* New credentials are in place; the caller may start over. */
                         if (!can_replay(call))
-                                return es_error_set(err, ES_ERR_AUTH,
+                                return es_error_set(err, ES_ERR_TRANSIENT,
                                                     "%s: HTTP 401: the token expired during the "
                                                     "request",
                                                     call->what);
@@ -401,11 +416,11 @@ static int call_perform(struct es_registry *registry, struct call *call,
 
                 if (response->status == 401 && answered_challenge && authorization != NULL) {
                         /* Fresh credentials were refused too. */
-                        r = status_error(call, response, err);
+                        r = status_error(registry, call, response, err);
                         es_http_response_release(response);
-                        return es_error_prefix(err, "'%s' refused the credentials; check them "
-                                                    "in the Docker config or credential helper",
-                                               registry->name);
+                        return es_error_prefix(err, "'%s' refused the credentials, also after "
+                                                    "fetching them again; %s",
+                                               registry->name, registry->credentials_hint);
                 }
 
                 /* A rate limit that lifts only after RETRY_AFTER_MAX_S is not waited out:
@@ -480,7 +495,7 @@ int es_registry_manifest_head(struct es_registry *registry, const char *reposito
                 *found = true;
                 info_from_response(&response, info);
         } else if (response.status != 404) {
-                r = status_error(&call, &response, err);
+                r = status_error(registry, &call, &response, err);
         }
         es_http_response_release(&response);
         return r;
@@ -514,7 +529,7 @@ int es_registry_manifest_get(struct es_registry *registry, const char *repositor
                 return r;
         note_rate_limit(registry, &response);
         if (response.status != 200) {
-                r = status_error(&call, &response, err);
+                r = status_error(registry, &call, &response, err);
         } else if (response.body_truncated) {
                 r = es_error_set(err, ES_ERR_INVALID, "%s: manifest is larger than %u bytes",
                                  what, ES_MAX_MANIFEST_SIZE);
@@ -555,7 +570,7 @@ int es_registry_manifest_put(struct es_registry *registry, const char *repositor
         if (r < 0)
                 return r;
         if (response.status != 201 && response.status != 200)
-                r = status_error(&call, &response, err);
+                r = status_error(registry, &call, &response, err);
         es_http_response_release(&response);
         return r;
 }
@@ -585,7 +600,7 @@ int es_registry_blob_head(struct es_registry *registry, const char *repository,
         if (response.status == 200)
                 *found = true;
         else if (response.status != 404)
-                r = status_error(&call, &response, err);
+                r = status_error(registry, &call, &response, err);
         es_http_response_release(&response);
         return r;
 }
@@ -696,7 +711,7 @@ int es_registry_blob_get(struct es_registry *registry, const char *repository,
                                          "%s: the resumed body does not start at byte %llu",
                                          what, (unsigned long long)offset);
                 else if (response.status != 200 && !(response.status == 206 && offset > 0))
-                        r = status_error(&call, &response, err);
+                        r = status_error(registry, &call, &response, err);
                 es_http_response_release(&response);
                 return r;
         }
@@ -750,7 +765,7 @@ static int upload_post(struct es_registry *registry, const char *repository, con
         else if (response.status == 202)
                 r = location_from(&call, &response, location, err);
         else
-                r = status_error(&call, &response, err);
+                r = status_error(registry, &call, &response, err);
         es_http_response_release(&response);
         return r;
 }
@@ -811,7 +826,7 @@ int es_registry_upload_patch(struct es_registry *registry, const char *repositor
                         *location = next;
                 }
         } else {
-                r = status_error(&call, &response, err);
+                r = status_error(registry, &call, &response, err);
         }
         es_http_response_release(&response);
         return r;
@@ -825,29 +840,30 @@ int es_registry_upload_finish(struct es_registry *registry, const char *reposito
         _cleanup_free_ char *url = es_url_append_query(location, "digest", digest);
         struct es_http_response response = {0};
         struct call call = {.what = what, .repository = repository, .replayable = false};
+        struct es_error head_err = ES_ERROR_INIT;
         bool found = false;
         int r;
 
         call.request = (struct es_http_request){.method = "PUT", .url = url};
         r = call_perform(registry, &call, &response, err);
-        if (r == -ES_ERR_TRANSIENT) {
-                /* The registry may have committed the blob before the connection broke. */
-                struct es_error head_err = ES_ERROR_INIT;
-
-                if (es_registry_blob_head(registry, repository, digest, &found, &head_err) >= 0 &&
-                    found) {
-                        es_error_release(&head_err);
-                        es_error_release(err);
-                        return 0;
-                }
-                es_error_release(&head_err);
-                return r;
+        if (r >= 0) {
+                if (response.status != 201 && response.status != 204 && response.status != 200)
+                        r = status_error(registry, &call, &response, err);
+                es_http_response_release(&response);
         }
-        if (r < 0)
-                return r;
-        if (response.status != 201 && response.status != 204 && response.status != 200)
-                r = status_error(&call, &response, err);
-        es_http_response_release(&response);
+        if (r >= 0)
+                return 0;
+
+        /* The registry may have committed the blob before its answer was lost (and a resent
+         * PUT then finds no session): the blob being there is what counts. */
+        if (es_registry_blob_head(registry, repository, digest, &found, &head_err) >= 0 &&
+            found) {
+                es_log_debug("registry: %s: %s, but the blob is there", what,
+                             es_error_message(err));
+                es_error_release(err);
+                r = 0;
+        }
+        es_error_release(&head_err);
         return r;
 }
 
@@ -926,7 +942,7 @@ int es_registry_list_tags(struct es_registry *registry, const char *repository,
                 if (r < 0)
                         return r;
                 if (response.status != 200)
-                        r = status_error(&call, &response, err);
+                        r = status_error(registry, &call, &response, err);
                 else if (response.body_truncated)
                         r = es_error_set(err, ES_ERR_PROTOCOL,
                                          "%s: a page is larger than %u bytes", what,
@@ -942,10 +958,11 @@ int es_registry_list_tags(struct es_registry *registry, const char *repository,
                         if (r >= 0 && target)
                                 r = es_url_resolve(url, target, &next, err);
                         if (r < 0)
-                                es_error_prefix(err, "%s: invalid Link header", what);
+                                es_error_prefix(err, "%s", what);
                         else if (next && !es_url_same_origin(url, next))
                                 r = es_error_set(err, ES_ERR_PROTOCOL,
-                                                 "%s: the next page is on another host", what);
+                                                 "%s: the next page is on another host (%.*s)",
+                                                 what, (int)strcspn(next, "?#"), next);
                 }
                 es_http_response_release(&response);
                 if (r < 0) {

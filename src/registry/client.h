@@ -34,6 +34,8 @@ struct es_registry_options {
         const struct es_credential_provider *credentials; /* may be NULL; must outlive */
         struct es_rate_limit *rate_limit; /* shared limit state to update; may be NULL */
         struct es_retry_policy retry;     /* zero: the defaults */
+        /* What to check when credentials are refused; NULL: the Docker config. */
+        const char *credentials_hint;
 };
 
 /* Requests this client sent, for reports. */

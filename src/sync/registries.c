@@ -183,6 +183,9 @@ int es_registries_open(struct es_registries *registries, const struct es_referen
                         return es_error_prefix(err, "'%s'", ref->registry);
                 options.api_host = proxy_host;
                 options.credentials = es_ecr_auth_provider(binding->auth);
+                options.credentials_hint = "the registry password comes from ECR's "
+                                           "GetAuthorizationToken: check the AWS credentials "
+                                           "and their ECR permissions";
                 es_log_debug("ecr: registry traffic for '%s' goes to '%s'", ref->registry,
                              proxy_host);
         }

@@ -29,3 +29,15 @@ from .bigrepo import ManyTags, numbered_tag, push_many_tags, semver_tag  # noqa:
 from .hubfront import HubFront  # noqa: E402
 
 __all__ += ["HubFront", "ManyTags", "numbered_tag", "push_many_tags", "semver_tag"]
+
+# A fault-injecting reverse proxy and the redirect target it sends blob GETs to.
+from .faultproxy import FaultProxy, RedirectTarget  # noqa: E402
+
+__all__ += ["FaultProxy", "RedirectTarget"]
+
+# Hostile registry responses on the stub, and a test CA with a TLS registry.
+from .hostile import HostileStub, UploadTarget  # noqa: E402
+from .tls import CertificateAuthority, ConnectionSniffer, TlsRegistry  # noqa: E402
+
+__all__ += ["CertificateAuthority", "ConnectionSniffer", "HostileStub", "TlsRegistry",
+            "UploadTarget"]
