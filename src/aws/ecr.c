@@ -37,13 +37,13 @@ int es_ecr_new(struct es_http *http, struct es_aws_provider *credentials, const 
                                     region);
         ecr = es_calloc(1, sizeof(*ecr));
         ecr->service = (struct es_aws_service){
-                .http = http,
-                .credentials = credentials,
-                .endpoint = endpoint ? es_strdup(endpoint) : es_aws_endpoint_url("ecr", region),
-                .region = es_strdup(region),
-                .signing_name = "ecr",
-                .target_prefix = "AmazonEC2ContainerRegistry_V20150921",
-                .iam_prefix = "ecr",
+            .http = http,
+            .credentials = credentials,
+            .endpoint = endpoint ? es_strdup(endpoint) : es_aws_endpoint_url("ecr", region),
+            .region = es_strdup(region),
+            .signing_name = "ecr",
+            .target_prefix = "AmazonEC2ContainerRegistry_V20150921",
+            .iam_prefix = "ecr",
         };
         *out = ecr;
         return 0;
@@ -204,8 +204,7 @@ void es_ecr_repository_release(struct es_ecr_repository *repository)
 }
 
 int es_ecr_describe_repository(struct es_ecr *ecr, const char *registry_id, const char *name,
-                               bool *found, struct es_ecr_repository *out,
-                               struct es_error *err)
+                               bool *found, struct es_ecr_repository *out, struct es_error *err)
 {
         json_t *names = json_pack("[s]", name), *request, *response = NULL, *repo;
         int r;
@@ -260,9 +259,9 @@ int es_ecr_create_repository(struct es_ecr *ecr, const char *registry_id, const 
                 json_object_set_new(request, "imageScanningConfiguration",
                                     json_pack("{s:b}", "scanOnPush", settings->scan_on_push));
         if (settings && settings->encryption != ES_ECR_ENCRYPTION_DEFAULT) {
-                json_t *encryption = json_pack(
-                        "{s:s}", "encryptionType",
-                        settings->encryption == ES_ECR_ENCRYPTION_KMS ? "KMS" : "AES256");
+                json_t *encryption =
+                    json_pack("{s:s}", "encryptionType",
+                              settings->encryption == ES_ECR_ENCRYPTION_KMS ? "KMS" : "AES256");
 
                 if (settings->encryption == ES_ECR_ENCRYPTION_KMS && settings->kms_key)
                         json_object_set_new(encryption, "kmsKey", json_string(settings->kms_key));
@@ -272,9 +271,9 @@ int es_ecr_create_repository(struct es_ecr *ecr, const char *registry_id, const 
                 json_t *tags = json_array();
 
                 for (size_t i = 0; i < settings->n_tags; i++)
-                        json_array_append_new(tags, json_pack("{s:s, s:s}", "Key",
-                                                              settings->tags[i].key, "Value",
-                                                              settings->tags[i].value));
+                        json_array_append_new(tags,
+                                              json_pack("{s:s, s:s}", "Key", settings->tags[i].key,
+                                                        "Value", settings->tags[i].value));
                 json_object_set_new(request, "tags", tags);
         }
 
@@ -327,9 +326,8 @@ int es_ecr_get_lifecycle_policy(struct es_ecr *ecr, const char *registry_id, con
         return 0;
 }
 
-int es_ecr_put_image_tag_mutability(struct es_ecr *ecr, const char *registry_id,
-                                    const char *name, const char *mutability,
-                                    struct es_error *err)
+int es_ecr_put_image_tag_mutability(struct es_ecr *ecr, const char *registry_id, const char *name,
+                                    const char *mutability, struct es_error *err)
 {
         json_t *request = request_new(registry_id, name);
 
@@ -354,10 +352,10 @@ static int report_list_page(json_t *response, es_ecr_image_fn callback, void *ct
         json_t *id;
         int r;
 
-        json_array_foreach(json_object_get(response, "imageIds"), i, id) {
+        json_array_foreach (json_object_get(response, "imageIds"), i, id) {
                 struct es_ecr_image image = {
-                        .digest = json_string_value(json_object_get(id, "imageDigest")),
-                        .tag = json_string_value(json_object_get(id, "imageTag")),
+                    .digest = json_string_value(json_object_get(id, "imageDigest")),
+                    .tag = json_string_value(json_object_get(id, "imageTag")),
                 };
 
                 if (image.digest == NULL)
@@ -374,19 +372,19 @@ static int report_describe_page(json_t *response, es_ecr_image_fn callback, void
         json_t *detail, *tag;
         int r;
 
-        json_array_foreach(json_object_get(response, "imageDetails"), i, detail) {
+        json_array_foreach (json_object_get(response, "imageDetails"), i, detail) {
                 json_t *tags = json_object_get(detail, "imageTags");
                 size_t n = json_array_size(tags), n_tags = 0;
                 _cleanup_free_ const char **names = es_calloc(n + 1, sizeof(*names));
                 struct es_ecr_image image = {
-                        .digest = json_string_value(json_object_get(detail, "imageDigest")),
-                        .media_type = json_string_value(
-                                json_object_get(detail, "imageManifestMediaType")),
+                    .digest = json_string_value(json_object_get(detail, "imageDigest")),
+                    .media_type =
+                        json_string_value(json_object_get(detail, "imageManifestMediaType")),
                 };
 
                 if (image.digest == NULL)
                         continue;
-                json_array_foreach(tags, j, tag) {
+                json_array_foreach (tags, j, tag) {
                         if (json_is_string(tag))
                                 names[n_tags++] = json_string_value(tag);
                 }
@@ -420,8 +418,8 @@ static int paginate(struct es_ecr *ecr, const char *operation, const char *regis
                 r = report(response, callback, ctx);
                 next = json_object_get(response, "nextToken");
                 free(token);
-                token = json_is_string(next) && json_string_length(next) > 0 ? dup_string(next)
-                                                                            : NULL;
+                token =
+                    json_is_string(next) && json_string_length(next) > 0 ? dup_string(next) : NULL;
                 json_decref(response);
                 if (r < 0)
                         return r;
@@ -435,8 +433,7 @@ static int paginate(struct es_ecr *ecr, const char *operation, const char *regis
 int es_ecr_list_images(struct es_ecr *ecr, const char *registry_id, const char *name,
                        es_ecr_image_fn callback, void *ctx, struct es_error *err)
 {
-        return paginate(ecr, "ListImages", registry_id, name, report_list_page, callback, ctx,
-                        err);
+        return paginate(ecr, "ListImages", registry_id, name, report_list_page, callback, ctx, err);
 }
 
 int es_ecr_describe_images(struct es_ecr *ecr, const char *registry_id, const char *name,
@@ -447,8 +444,7 @@ int es_ecr_describe_images(struct es_ecr *ecr, const char *registry_id, const ch
 }
 
 int es_ecr_batch_delete_image(struct es_ecr *ecr, const char *registry_id, const char *name,
-                              const char *const *digests, size_t n_digests,
-                              struct es_error *err)
+                              const char *const *digests, size_t n_digests, struct es_error *err)
 {
         json_t *request = request_new(registry_id, name), *ids = json_array(), *response = NULL;
         json_t *failure;

@@ -80,8 +80,7 @@ void es_ecr_repository_release(struct es_ecr_repository *repository);
 
 /* DescribeRepositories for one name. Sets *found; fills *out when found. */
 int es_ecr_describe_repository(struct es_ecr *ecr, const char *registry_id, const char *name,
-                               bool *found, struct es_ecr_repository *out,
-                               struct es_error *err);
+                               bool *found, struct es_ecr_repository *out, struct es_error *err);
 
 /*
  * CreateRepository. An existing repository counts as success and sets
@@ -100,9 +99,8 @@ int es_ecr_get_lifecycle_policy(struct es_ecr *ecr, const char *registry_id, con
                                 char **out, struct es_error *err);
 
 /* PutImageTagMutability: "MUTABLE" or "IMMUTABLE". */
-int es_ecr_put_image_tag_mutability(struct es_ecr *ecr, const char *registry_id,
-                                    const char *name, const char *mutability,
-                                    struct es_error *err);
+int es_ecr_put_image_tag_mutability(struct es_ecr *ecr, const char *registry_id, const char *name,
+                                    const char *mutability, struct es_error *err);
 
 /* PutImageScanningConfiguration. */
 int es_ecr_put_image_scanning_configuration(struct es_ecr *ecr, const char *registry_id,
@@ -112,7 +110,7 @@ int es_ecr_put_image_scanning_configuration(struct es_ecr *ecr, const char *regi
 /* One image of a repository, as ListImages and DescribeImages report it. */
 struct es_ecr_image {
         const char *digest;
-        const char *tag; /* NULL for untagged images (ListImages) */
+        const char *tag;         /* NULL for untagged images (ListImages) */
         const char *const *tags; /* DescribeImages: every tag; NULL for ListImages */
         size_t n_tags;
         const char *media_type; /* DescribeImages only; may be NULL */
@@ -131,7 +129,6 @@ int es_ecr_describe_images(struct es_ecr *ecr, const char *registry_id, const ch
 
 /* BatchDeleteImage by digest. Failures for single images are reported in err. */
 int es_ecr_batch_delete_image(struct es_ecr *ecr, const char *registry_id, const char *name,
-                              const char *const *digests, size_t n_digests,
-                              struct es_error *err);
+                              const char *const *digests, size_t n_digests, struct es_error *err);
 
 #endif

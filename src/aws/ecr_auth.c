@@ -96,8 +96,7 @@ const struct es_credential_provider *es_ecr_auth_provider(struct es_ecr_auth *au
 }
 
 /* Split "scheme://host[:port][/...]" into host[:port] and whether the scheme is http. */
-static int parse_endpoint(const char *endpoint, char **out, bool *plain_http,
-                          struct es_error *err)
+static int parse_endpoint(const char *endpoint, char **out, bool *plain_http, struct es_error *err)
 {
         CURLU *url = curl_url();
         char *scheme = NULL, *host = NULL, *port = NULL;

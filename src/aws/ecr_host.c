@@ -7,7 +7,8 @@
 
 #include "aws/endpoint.h"
 
-static const char *const prefixes[] = {".dkr.ecr.", ".dkr.ecr-fips.", ".dkr-ecr.", ".dkr-ecr-fips."};
+static const char *const prefixes[] = {".dkr.ecr.", ".dkr.ecr-fips.", ".dkr-ecr.",
+                                       ".dkr-ecr-fips."};
 
 static bool ends_with(const char *s, size_t len, const char *suffix, size_t *stem)
 {

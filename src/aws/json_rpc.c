@@ -36,9 +36,10 @@ const char *es_aws_error_type(json_t *body)
 static bool is_throttling(const char *type)
 {
         static const char *const names[] = {
-                "ThrottlingException", "Throttling", "ThrottledException",
-                "RequestThrottledException", "TooManyRequestsException",
-                "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+            "ThrottlingException",      "Throttling",
+            "ThrottledException",       "RequestThrottledException",
+            "TooManyRequestsException", "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
         };
 
         for (size_t i = 0; type && i < ES_ARRAY_SIZE(names); i++)
@@ -67,8 +68,8 @@ static int api_error(const struct es_aws_service *service, const char *operation
         if (message == NULL)
                 message = "no message";
 
-        if (type && (strcmp(type, "AccessDeniedException") == 0 ||
-                     strcmp(type, "AccessDenied") == 0)) {
+        if (type &&
+            (strcmp(type, "AccessDeniedException") == 0 || strcmp(type, "AccessDenied") == 0)) {
                 es_error_set(err, ES_ERR_AUTH,
                              "%s: access denied: the caller needs the IAM permission '%s:%s' "
                              "(%s)",
@@ -110,14 +111,14 @@ static long backoff_ms(int attempt)
 }
 
 /* Sign and send one attempt. *response gets the parsed body (may be NULL). */
-static int send_once(const struct es_aws_service *service, const char *operation,
-                     const char *body, long *status, json_t **response, struct es_error *err)
+static int send_once(const struct es_aws_service *service, const char *operation, const char *body,
+                     long *status, json_t **response, struct es_error *err)
 {
         struct es_aws_credentials credentials = {0};
         struct es_sigv4_result signature = {0};
         struct es_http_response http_response = {0};
-        _cleanup_free_ char *target = es_asprintf("X-Amz-Target: %s.%s", service->target_prefix,
-                                                  operation);
+        _cleanup_free_ char *target =
+            es_asprintf("X-Amz-Target: %s.%s", service->target_prefix, operation);
         _cleanup_free_ char *date = NULL, *authorization = NULL;
         const char *signed_headers[] = {"Content-Type: application/x-amz-json-1.1", target};
         const char *headers[5];
@@ -128,21 +129,22 @@ static int send_once(const struct es_aws_service *service, const char *operation
         if (r < 0)
                 return es_error_prefix(err, "%s: AWS credentials", operation);
 
-        r = es_sigv4_sign(&(struct es_sigv4_request){
-                                  .method = "POST",
-                                  .url = service->endpoint,
-                                  .headers = signed_headers,
-                                  .n_headers = ES_ARRAY_SIZE(signed_headers),
-                                  .body = body,
-                                  .body_len = strlen(body),
-                                  .region = service->region,
-                                  .service = service->signing_name,
-                                  .timestamp = time(NULL),
-                                  .normalize_path = true,
-                                  .encode_path = true,
-                                  .sign_session_token = true,
-                          },
-                          &credentials, &signature, err);
+        r = es_sigv4_sign(
+            &(struct es_sigv4_request){
+                .method = "POST",
+                .url = service->endpoint,
+                .headers = signed_headers,
+                .n_headers = ES_ARRAY_SIZE(signed_headers),
+                .body = body,
+                .body_len = strlen(body),
+                .region = service->region,
+                .service = service->signing_name,
+                .timestamp = time(NULL),
+                .normalize_path = true,
+                .encode_path = true,
+                .sign_session_token = true,
+            },
+            &credentials, &signature, err);
         es_aws_credentials_release(&credentials);
         if (r < 0)
                 return es_error_prefix(err, "%s: sign the request", operation);
@@ -158,13 +160,13 @@ static int send_once(const struct es_aws_service *service, const char *operation
 
         r = es_http_perform(service->http,
                             &(struct es_http_request){
-                                    .method = "POST",
-                                    .url = service->endpoint,
-                                    .headers = headers,
-                                    .n_headers = n,
-                                    .body = body,
-                                    .body_len = strlen(body),
-                                    .max_body = MAX_RESPONSE,
+                                .method = "POST",
+                                .url = service->endpoint,
+                                .headers = headers,
+                                .n_headers = n,
+                                .body = body,
+                                .body_len = strlen(body),
+                                .max_body = MAX_RESPONSE,
                             },
                             &http_response, err);
         explicit_bzero(authorization, strlen(authorization));
@@ -183,8 +185,8 @@ static int send_once(const struct es_aws_service *service, const char *operation
         return r;
 }
 
-int es_aws_json_call(const struct es_aws_service *service, const char *operation,
-                     json_t *request, json_t **response, struct es_error *err)
+int es_aws_json_call(const struct es_aws_service *service, const char *operation, json_t *request,
+                     json_t **response, struct es_error *err)
 {
         _cleanup_free_ char *body = json_dumps(request, JSON_COMPACT);
         struct es_retry_policy policy = service->retry;

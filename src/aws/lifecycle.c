@@ -26,7 +26,7 @@ static int check_keys(json_t *object, const char *const *allowed, const char *wh
         const char *key;
         json_t *value;
 
-        json_object_foreach(object, key, value) {
+        json_object_foreach (object, key, value) {
                 if (!key_is_one_of(key, allowed))
                         return es_error_set(err, ES_ERR_INVALID, "%s: unknown field '%s'", where,
                                             key);
@@ -42,9 +42,9 @@ static int check_tag_list(json_t *list, const char *name, bool patterns, const c
 
         if (!json_is_array(list) || json_array_size(list) == 0)
                 return es_error_set(err, ES_ERR_INVALID,
-                                    "%s: selection.%s: expected a non-empty list of strings",
-                                    where, name);
-        json_array_foreach(list, i, item) {
+                                    "%s: selection.%s: expected a non-empty list of strings", where,
+                                    name);
+        json_array_foreach (list, i, item) {
                 const char *text = json_string_value(item);
                 size_t wildcards = 0;
 
@@ -66,7 +66,8 @@ static int check_tag_list(json_t *list, const char *name, bool patterns, const c
 static int check_selection(json_t *selection, const char *where, struct es_error *err)
 {
         static const char *const keys[] = {"tagStatus", "tagPrefixList", "tagPatternList",
-                                           "countType", "countUnit", "countNumber", NULL};
+                                           "countType", "countUnit",     "countNumber",
+                                           NULL};
         const char *status, *count_type;
         json_t *prefixes, *patterns, *unit, *number;
         int r;
@@ -104,8 +105,8 @@ static int check_selection(json_t *selection, const char *where, struct es_error
                         return r;
         } else if (prefixes || patterns) {
                 return es_error_set(err, ES_ERR_INVALID,
-                                    "%s: selection: %s applies only to tagStatus \"tagged\"",
-                                    where, prefixes ? "tagPrefixList" : "tagPatternList");
+                                    "%s: selection: %s applies only to tagStatus \"tagged\"", where,
+                                    prefixes ? "tagPrefixList" : "tagPatternList");
         }
 
         count_type = json_string_value(json_object_get(selection, "countType"));
@@ -177,7 +178,7 @@ static int check_rules(json_t *rules, struct es_error *err)
         if (!json_is_array(rules) || json_array_size(rules) == 0)
                 return es_error_set(err, ES_ERR_INVALID, "rules: expected a non-empty list");
 
-        json_array_foreach(rules, i, rule) {
+        json_array_foreach (rules, i, rule) {
                 char where[64];
                 json_int_t priority;
 
@@ -196,10 +197,10 @@ static int check_rules(json_t *rules, struct es_error *err)
                 if (priority > highest)
                         highest = priority;
         }
-        json_array_foreach(rules, i, rule) {
+        json_array_foreach (rules, i, rule) {
                 json_int_t priority = json_integer_value(json_object_get(rule, "rulePriority"));
                 const char *status = json_string_value(
-                        json_object_get(json_object_get(rule, "selection"), "tagStatus"));
+                    json_object_get(json_object_get(rule, "selection"), "tagStatus"));
 
                 if (strcmp(status, "any") == 0 && priority != highest)
                         return es_error_set(err, ES_ERR_INVALID,
@@ -219,9 +220,8 @@ int es_lifecycle_policy_validate(const char *text, struct es_error *err)
 
         if (len < ES_LIFECYCLE_POLICY_MIN_LENGTH || len > ES_LIFECYCLE_POLICY_MAX_LENGTH)
                 return es_error_set(err, ES_ERR_INVALID,
-                                    "the policy text has %zu characters; ECR accepts %d to %d",
-                                    len, ES_LIFECYCLE_POLICY_MIN_LENGTH,
-                                    ES_LIFECYCLE_POLICY_MAX_LENGTH);
+                                    "the policy text has %zu characters; ECR accepts %d to %d", len,
+                                    ES_LIFECYCLE_POLICY_MIN_LENGTH, ES_LIFECYCLE_POLICY_MAX_LENGTH);
 
         root = json_loads(text, 0, &parse_error);
         if (root == NULL)

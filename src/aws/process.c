@@ -13,7 +13,6 @@
 #include "base/log.h"
 #include "base/process.h"
 
-
 /* Bytes of standard error kept for the message; the rest is read and dropped. */
 /* Characters of that first line shown in a message. */
 

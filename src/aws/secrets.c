@@ -15,12 +15,12 @@ int es_secrets_get_string(struct es_http *http, struct es_aws_provider *credenti
                           struct es_error *err)
 {
         struct es_aws_service service = {
-                .http = http,
-                .credentials = credentials,
-                .region = (char *)region,
-                .signing_name = "secretsmanager",
-                .target_prefix = "secretsmanager",
-                .iam_prefix = "secretsmanager",
+            .http = http,
+            .credentials = credentials,
+            .region = (char *)region,
+            .signing_name = "secretsmanager",
+            .target_prefix = "secretsmanager",
+            .iam_prefix = "secretsmanager",
         };
         json_t *request, *response = NULL, *value;
         int r;

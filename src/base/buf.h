@@ -18,12 +18,16 @@ struct es_buf {
         size_t max;   /* largest len allowed; 0 means no limit */
 };
 
-#define ES_BUF_INIT(limit) {NULL, 0, 0, (limit)}
+#define ES_BUF_INIT(limit)                                                                         \
+        {                                                                                          \
+                NULL, 0, 0, (limit)                                                                \
+        }
 
 void es_buf_init(struct es_buf *buf, size_t max);
 
 /* Append n bytes. Returns 0, or -1 when the result would exceed max (buf unchanged). */
-int es_buf_append(struct es_buf *buf, const void *data, size_t n) __attribute__((warn_unused_result));
+int es_buf_append(struct es_buf *buf, const void *data, size_t n)
+    __attribute__((warn_unused_result));
 
 /* Append a C string, ignoring max (for building requests, not for network input). */
 void es_buf_puts(struct es_buf *buf, const char *s);

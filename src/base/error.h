@@ -46,10 +46,10 @@ struct es_error {
  * can write `return es_error_set(err, ES_ERR_INVALID, "...")`. err may be NULL.
  */
 int es_error_set(struct es_error *err, enum es_error_code code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 int es_error_setv(struct es_error *err, enum es_error_code code, const char *fmt, va_list ap)
-        __attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 /*
  * Record the HTTP status and the registry's error code (copied; may be NULL)
@@ -62,7 +62,7 @@ void es_error_set_http(struct es_error *err, long status, const char *registry_c
  * `return es_error_prefix(err, "push manifest")` propagates it.
  */
 int es_error_prefix(struct es_error *err, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Move src into dst (releasing what dst held) and leave src empty. */
 void es_error_move(struct es_error *dst, struct es_error *src);

@@ -245,4 +245,3 @@ done:
         es_process_result_release(&res);
         return r;
 }
-

@@ -33,6 +33,6 @@ void es_process_result_release(struct es_process_result *result);
  */
 int es_process_run(char *const argv[], const char *input, int timeout_ms, size_t max_output,
                    struct es_process_result *result, struct es_error *err)
-        __attribute__((warn_unused_result));
+    __attribute__((warn_unused_result));
 
 #endif

@@ -24,8 +24,7 @@ bool es_cli_registry_host_is_valid(const char *text)
 
         if (*p == '[') {
                 p++;
-                while (*p && *p != ']' &&
-                       (strchr("0123456789abcdefABCDEF:.", *p) != NULL))
+                while (*p && *p != ']' && (strchr("0123456789abcdefABCDEF:.", *p) != NULL))
                         p++;
                 if (*p != ']' || p == text + 1)
                         return false;

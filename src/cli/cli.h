@@ -25,9 +25,11 @@ enum {
 
 /* The common options, for inclusion in a subcommand's getopt_long table. */
 #define ES_COMMON_LONG_OPTIONS                                                                     \
-        {"log-format", required_argument, NULL, ES_OPT_LOG_FORMAT},                               \
-                {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},            \
-                {"help", no_argument, NULL, ES_OPT_HELP}
+        {"log-format", required_argument, NULL, ES_OPT_LOG_FORMAT},                                \
+            {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},                \
+        {                                                                                          \
+                "help", no_argument, NULL, ES_OPT_HELP                                             \
+        }
 
 #define ES_COMMON_SHORT_OPTIONS "vq"
 
@@ -39,7 +41,7 @@ int es_cli_common_option(int opt, const char *arg);
 
 /* Print "ecr-sync: MESSAGE" and a pointer to --help for a usage error; returns ES_EXIT_USAGE. */
 int es_cli_usage_error(const char *command, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Report an option getopt_long did not recognise (opterr is off); returns ES_EXIT_USAGE. */
 int es_cli_unknown_option(const char *command, int opt, char **argv);

@@ -21,38 +21,38 @@
 #define DEFAULT_JOBS 4
 
 static const char copy_usage[] =
-        "Usage: ecr-sync copy [OPTIONS] SOURCE DEST\n"
-        "\n"
-        "Copy the image SOURCE to DEST, registry to registry, byte for byte: the\n"
-        "digest at DEST equals the digest at SOURCE. Multi-arch indexes are copied\n"
-        "whole, with their attestation manifests. References follow Docker's\n"
-        "conventions: 'nginx' is docker.io/library/nginx:latest. When DEST names a\n"
-        "repository without tag or digest, the source's tag (or digest) is used.\n"
-        "\n"
-        "Options:\n"
-        "  --jobs N                   blobs transferred in parallel (default 4, max 64)\n"
-        "  --include-foreign-layers   also copy foreign and non-distributable layers\n"
-        "  --no-create-repository     fail when the ECR repository is missing instead of\n"
-        "                             creating it (for repositories managed elsewhere)\n"
-        "  --insecure-registry HOST   allow plain HTTP and unverified TLS for HOST[:PORT]\n"
-        "                             (repeatable; loopback registries fall back to\n"
-        "                             plain HTTP without it)\n"
-        "  --ca-file FILE             trust the CA certificates in FILE (PEM); default:\n"
-        "                             SSL_CERT_FILE, else the system's CAs\n"
-        "  --retries N                tries per request on network errors, 5xx and 429\n"
-        "                             (default 4, within 120 s; 1 turns retries off)\n"
-        "  --platform OS/ARCH[/VARIANT]  copy only this platform of a multi-arch index\n"
-        "                             (repeatable); the target gets a new index listing\n"
-        "                             the selected platforms and their attestations\n"
-        "  --log-format text|json, -v/--verbose, -q/--quiet, --help\n"
-        "\n"
-        "Registry credentials come from Docker's config.json ($DOCKER_CONFIG or\n"
-        "~/.docker), including its credential helpers. An ECR registry\n"
-        "(ACCOUNT.dkr.ecr.REGION.amazonaws.com) needs no set-up: ecr-sync gets a\n"
-        "registry token with the standard AWS credentials and creates the\n"
-        "repository when it is missing.\n"
-        "Exit status: 0 copied (or already there), 1 the copy failed, 2 invalid usage,\n"
-        "130 or 143 after SIGINT or SIGTERM.\n";
+    "Usage: ecr-sync copy [OPTIONS] SOURCE DEST\n"
+    "\n"
+    "Copy the image SOURCE to DEST, registry to registry, byte for byte: the\n"
+    "digest at DEST equals the digest at SOURCE. Multi-arch indexes are copied\n"
+    "whole, with their attestation manifests. References follow Docker's\n"
+    "conventions: 'nginx' is docker.io/library/nginx:latest. When DEST names a\n"
+    "repository without tag or digest, the source's tag (or digest) is used.\n"
+    "\n"
+    "Options:\n"
+    "  --jobs N                   blobs transferred in parallel (default 4, max 64)\n"
+    "  --include-foreign-layers   also copy foreign and non-distributable layers\n"
+    "  --no-create-repository     fail when the ECR repository is missing instead of\n"
+    "                             creating it (for repositories managed elsewhere)\n"
+    "  --insecure-registry HOST   allow plain HTTP and unverified TLS for HOST[:PORT]\n"
+    "                             (repeatable; loopback registries fall back to\n"
+    "                             plain HTTP without it)\n"
+    "  --ca-file FILE             trust the CA certificates in FILE (PEM); default:\n"
+    "                             SSL_CERT_FILE, else the system's CAs\n"
+    "  --retries N                tries per request on network errors, 5xx and 429\n"
+    "                             (default 4, within 120 s; 1 turns retries off)\n"
+    "  --platform OS/ARCH[/VARIANT]  copy only this platform of a multi-arch index\n"
+    "                             (repeatable); the target gets a new index listing\n"
+    "                             the selected platforms and their attestations\n"
+    "  --log-format text|json, -v/--verbose, -q/--quiet, --help\n"
+    "\n"
+    "Registry credentials come from Docker's config.json ($DOCKER_CONFIG or\n"
+    "~/.docker), including its credential helpers. An ECR registry\n"
+    "(ACCOUNT.dkr.ecr.REGION.amazonaws.com) needs no set-up: ecr-sync gets a\n"
+    "registry token with the standard AWS credentials and creates the\n"
+    "repository when it is missing.\n"
+    "Exit status: 0 copied (or already there), 1 the copy failed, 2 invalid usage,\n"
+    "130 or 143 after SIGINT or SIGTERM.\n";
 
 enum {
         OPT_JOBS = ES_OPT_FIRST_LOCAL,
@@ -86,9 +86,9 @@ static int parse_jobs(const char *text, int *out)
         errno = 0;
         value = strtol(text, &end, 10);
         if (errno || end == text || *end != '\0' || value < 1 || value > ES_MAX_JOBS)
-                return es_cli_usage_error("copy ",
-                                          "invalid --jobs '%s': expected a whole number from 1 to %d",
-                                          text, ES_MAX_JOBS);
+                return es_cli_usage_error(
+                    "copy ", "invalid --jobs '%s': expected a whole number from 1 to %d", text,
+                    ES_MAX_JOBS);
         *out = (int)value;
         return 0;
 }
@@ -96,15 +96,15 @@ static int parse_jobs(const char *text, int *out)
 static int parse_args(int argc, char **argv, struct copy_args *args)
 {
         static const struct option options[] = {
-                {"jobs", required_argument, NULL, OPT_JOBS},
-                {"include-foreign-layers", no_argument, NULL, OPT_INCLUDE_FOREIGN},
-                {"insecure-registry", required_argument, NULL, OPT_INSECURE},
-                {"ca-file", required_argument, NULL, OPT_CA_FILE},
-                {"platform", required_argument, NULL, OPT_PLATFORM},
-                {"no-create-repository", no_argument, NULL, OPT_NO_CREATE_REPOSITORY},
-                {"retries", required_argument, NULL, OPT_RETRIES},
-                ES_COMMON_LONG_OPTIONS,
-                {NULL, 0, NULL, 0},
+            {"jobs", required_argument, NULL, OPT_JOBS},
+            {"include-foreign-layers", no_argument, NULL, OPT_INCLUDE_FOREIGN},
+            {"insecure-registry", required_argument, NULL, OPT_INSECURE},
+            {"ca-file", required_argument, NULL, OPT_CA_FILE},
+            {"platform", required_argument, NULL, OPT_PLATFORM},
+            {"no-create-repository", no_argument, NULL, OPT_NO_CREATE_REPOSITORY},
+            {"retries", required_argument, NULL, OPT_RETRIES},
+            ES_COMMON_LONG_OPTIONS,
+            {NULL, 0, NULL, 0},
         };
         int opt, handled;
 
@@ -131,9 +131,10 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                         if (errno || end == optarg || *end || value < 1 ||
                             value > ES_RETRY_MAX_ATTEMPTS)
                                 return es_cli_usage_error(
-                                        "copy ", "invalid --retries '%s': expected a whole number "
-                                                 "from 1 to %d",
-                                        optarg, ES_RETRY_MAX_ATTEMPTS);
+                                    "copy ",
+                                    "invalid --retries '%s': expected a whole number "
+                                    "from 1 to %d",
+                                    optarg, ES_RETRY_MAX_ATTEMPTS);
                         args->retries = (int)value;
                         break;
                 }
@@ -143,10 +144,11 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
                 case OPT_INSECURE:
                         if (!es_cli_registry_host_is_valid(optarg))
                                 return es_cli_usage_error(
-                                        "copy ", "invalid --insecure-registry '%s': expected "
-                                                 "HOST or HOST:PORT as in the image reference, "
-                                                 "without a scheme or path",
-                                        optarg);
+                                    "copy ",
+                                    "invalid --insecure-registry '%s': expected "
+                                    "HOST or HOST:PORT as in the image reference, "
+                                    "without a scheme or path",
+                                    optarg);
                         args->insecure[args->n_insecure++] = optarg;
                         break;
                 case OPT_CA_FILE:
@@ -191,8 +193,8 @@ static int parse_args(int argc, char **argv, struct copy_args *args)
 }
 
 /* DEST without tag or digest takes the source's. */
-static int parse_dest(const char *text, const struct es_reference *source,
-                      struct es_reference *out, struct es_error *err)
+static int parse_dest(const char *text, const struct es_reference *source, struct es_reference *out,
+                      struct es_error *err)
 {
         struct es_error ignored = ES_ERROR_INIT;
 
@@ -266,17 +268,17 @@ static int run_copy(const struct copy_args *args, const struct es_reference *sou
                     const struct es_reference *target, struct es_error *err)
 {
         struct es_registries_options registries_options = {
-                .ca_file = args->ca_file ? args->ca_file : getenv("SSL_CERT_FILE"),
-                .insecure = args->insecure,
-                .n_insecure = args->n_insecure,
-                .retry = {.attempts = args->retries},
+            .ca_file = args->ca_file ? args->ca_file : getenv("SSL_CERT_FILE"),
+            .insecure = args->insecure,
+            .n_insecure = args->n_insecure,
+            .retry = {.attempts = args->retries},
         };
         struct es_copy_options options = {
-                .jobs = args->jobs,
-                .include_foreign_layers = args->include_foreign,
-                .on_event = log_event,
-                .platforms = args->platforms,
-                .n_platforms = args->n_platforms,
+            .jobs = args->jobs,
+            .include_foreign_layers = args->include_foreign,
+            .on_event = log_event,
+            .platforms = args->platforms,
+            .n_platforms = args->n_platforms,
         };
         _cleanup_free_ char *source_text = es_reference_format(source);
         _cleanup_free_ char *target_text = es_reference_format(target);
@@ -296,7 +298,7 @@ static int run_copy(const struct copy_args *args, const struct es_reference *sou
         if ((r = es_registries_open(&registries, source, false, &src, err)) < 0 ||
             (r = es_registries_open(&registries, target, true, &dst, err)) < 0 ||
             (r = es_registries_ensure_repository(&registries, target, args->create_repository,
-                                                     &created, err)) < 0)
+                                                 &created, err)) < 0)
                 goto done;
         if (created)
                 es_log_info("created ECR repository '%s'", target->repository);

@@ -19,21 +19,21 @@ static enum es_log_level log_level = ES_LOG_INFO;
 static enum es_log_format log_format = ES_LOG_TEXT;
 
 static const char main_usage[] =
-        "Usage: ecr-sync [OPTIONS] COMMAND [ARGS]\n"
-        "\n"
-        "Keep copies of container images current in Amazon ECR or any OCI registry.\n"
-        "\n"
-        "Commands:\n"
-        "  sync --config FILE keep the images listed in FILE current at the target\n"
-        "  plan --config FILE show what sync would do, change nothing\n"
-        "  copy SOURCE DEST   copy one image, byte for byte, between registries\n"
-        "  version            print the version and the libraries in use\n"
-        "\n"
-        "Common options:\n"
-        "  --log-format text|json  format of the log lines on stderr (default: text)\n"
-        "  -v, --verbose           log debug detail too\n"
-        "  -q, --quiet             log warnings and errors only\n"
-        "  --help                  show help; 'ecr-sync COMMAND --help' for a command\n";
+    "Usage: ecr-sync [OPTIONS] COMMAND [ARGS]\n"
+    "\n"
+    "Keep copies of container images current in Amazon ECR or any OCI registry.\n"
+    "\n"
+    "Commands:\n"
+    "  sync --config FILE keep the images listed in FILE current at the target\n"
+    "  plan --config FILE show what sync would do, change nothing\n"
+    "  copy SOURCE DEST   copy one image, byte for byte, between registries\n"
+    "  version            print the version and the libraries in use\n"
+    "\n"
+    "Common options:\n"
+    "  --log-format text|json  format of the log lines on stderr (default: text)\n"
+    "  -v, --verbose           log debug detail too\n"
+    "  -q, --quiet             log warnings and errors only\n"
+    "  --help                  show help; 'ecr-sync COMMAND --help' for a command\n";
 
 int es_cli_common_option(int opt, const char *arg)
 {
@@ -116,9 +116,9 @@ static void setup_signals(void)
 int main(int argc, char **argv)
 {
         static const struct option options[] = {
-                ES_COMMON_LONG_OPTIONS,
-                {"version", no_argument, NULL, 'V'},
-                {NULL, 0, NULL, 0},
+            ES_COMMON_LONG_OPTIONS,
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0},
         };
         const char *command;
         int opt;
@@ -129,8 +129,7 @@ int main(int argc, char **argv)
 
         /* '+': stop at the command name; its own options follow it. */
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+h" ES_COMMON_SHORT_OPTIONS, options, NULL)) !=
-               -1) {
+        while ((opt = getopt_long(argc, argv, "+h" ES_COMMON_SHORT_OPTIONS, options, NULL)) != -1) {
                 int handled;
 
                 if (opt == ES_OPT_HELP || opt == 'h') {

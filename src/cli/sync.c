@@ -27,28 +27,28 @@
 #define BLOB_JOBS_PER_ITEM 2
 
 static const char sync_usage[] =
-        "Usage: ecr-sync sync --config FILE [OPTIONS]\n"
-        "       ecr-sync plan --config FILE [--format text|json]\n"
-        "\n"
-        "Keep the images listed in FILE current at the target: list tags on both\n"
-        "sides, apply the tag and platform filters, compare digests with HEAD\n"
-        "requests (which Docker Hub does not count as pulls), and copy what is\n"
-        "missing or changed. 'plan' and 'sync --dry-run' only show what would be done.\n"
-        "\n"
-        "Options:\n"
-        "  --config FILE        the configuration (YAML; see docs/configuration.md)\n"
-        "  --dry-run            show the plan, change nothing\n"
-        "  --format text|json   how the plan is shown (default: text)\n"
-        "  --jobs N             tags copied in parallel (default 8, max 64)\n"
-        "  --report FILE        write a JSON report of the run to FILE\n"
-        "  --deadline DURATION  start no copy after DURATION (e.g. 45m, 1h30m, 300s);\n"
-        "                       what is left is deferred to the next run\n"
-        "  --log-format text|json, -v/--verbose, -q/--quiet, --help\n"
-        "\n"
-        "Exit status: 0 everything in scope is in sync; 1 some images or tags failed\n"
-        "(the rest were synced); 2 invalid usage or configuration (nothing changed);\n"
-        "3 work was deferred (rate-limit reserve or deadline) and nothing failed;\n"
-        "130 or 143 after SIGINT or SIGTERM.\n";
+    "Usage: ecr-sync sync --config FILE [OPTIONS]\n"
+    "       ecr-sync plan --config FILE [--format text|json]\n"
+    "\n"
+    "Keep the images listed in FILE current at the target: list tags on both\n"
+    "sides, apply the tag and platform filters, compare digests with HEAD\n"
+    "requests (which Docker Hub does not count as pulls), and copy what is\n"
+    "missing or changed. 'plan' and 'sync --dry-run' only show what would be done.\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE        the configuration (YAML; see docs/configuration.md)\n"
+    "  --dry-run            show the plan, change nothing\n"
+    "  --format text|json   how the plan is shown (default: text)\n"
+    "  --jobs N             tags copied in parallel (default 8, max 64)\n"
+    "  --report FILE        write a JSON report of the run to FILE\n"
+    "  --deadline DURATION  start no copy after DURATION (e.g. 45m, 1h30m, 300s);\n"
+    "                       what is left is deferred to the next run\n"
+    "  --log-format text|json, -v/--verbose, -q/--quiet, --help\n"
+    "\n"
+    "Exit status: 0 everything in scope is in sync; 1 some images or tags failed\n"
+    "(the rest were synced); 2 invalid usage or configuration (nothing changed);\n"
+    "3 work was deferred (rate-limit reserve or deadline) and nothing failed;\n"
+    "130 or 143 after SIGINT or SIGTERM.\n";
 
 enum {
         OPT_CONFIG = ES_OPT_FIRST_LOCAL,
@@ -125,14 +125,14 @@ static int parse_duration(const char *text, double *out)
 static int parse_args(int argc, char **argv, struct sync_args *args)
 {
         static const struct option options[] = {
-                {"config", required_argument, NULL, OPT_CONFIG},
-                {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-                {"format", required_argument, NULL, OPT_FORMAT},
-                {"jobs", required_argument, NULL, OPT_JOBS},
-                {"report", required_argument, NULL, OPT_REPORT},
-                {"deadline", required_argument, NULL, OPT_DEADLINE},
-                ES_COMMON_LONG_OPTIONS,
-                {NULL, 0, NULL, 0},
+            {"config", required_argument, NULL, OPT_CONFIG},
+            {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+            {"format", required_argument, NULL, OPT_FORMAT},
+            {"jobs", required_argument, NULL, OPT_JOBS},
+            {"report", required_argument, NULL, OPT_REPORT},
+            {"deadline", required_argument, NULL, OPT_DEADLINE},
+            ES_COMMON_LONG_OPTIONS,
+            {NULL, 0, NULL, 0},
         };
         bool plan = strcmp(args->command, "plan") == 0;
         _cleanup_free_ char *prefix = es_asprintf("%s ", args->command);
@@ -153,8 +153,9 @@ static int parse_args(int argc, char **argv, struct sync_args *args)
                 case OPT_REPORT:
                 case OPT_DEADLINE:
                         if (plan)
-                                return es_cli_usage_error(prefix, "'%s' is an option of 'sync', "
-                                                                  "not of 'plan'",
+                                return es_cli_usage_error(prefix,
+                                                          "'%s' is an option of 'sync', "
+                                                          "not of 'plan'",
                                                           argv[optind - (optarg ? 2 : 1)]);
                         if (opt == OPT_DRY_RUN) {
                                 args->dry_run = true;
@@ -163,18 +164,20 @@ static int parse_args(int argc, char **argv, struct sync_args *args)
                         } else if (opt == OPT_DEADLINE) {
                                 if (parse_duration(optarg, &args->deadline) < 0)
                                         return es_cli_usage_error(
-                                                prefix, "invalid --deadline '%s': expected a "
-                                                        "duration such as 45m, 1h30m or 300s",
-                                                optarg);
+                                            prefix,
+                                            "invalid --deadline '%s': expected a "
+                                            "duration such as 45m, 1h30m or 300s",
+                                            optarg);
                         } else {
                                 errno = 0;
                                 value = strtol(optarg, &end, 10);
                                 if (errno || end == optarg || *end || value < 1 ||
                                     value > ES_MAX_JOBS)
                                         return es_cli_usage_error(
-                                                prefix, "invalid --jobs '%s': expected a whole "
-                                                        "number from 1 to %d",
-                                                optarg, ES_MAX_JOBS);
+                                            prefix,
+                                            "invalid --jobs '%s': expected a whole "
+                                            "number from 1 to %d",
+                                            optarg, ES_MAX_JOBS);
                                 args->jobs = (int)value;
                         }
                         break;
@@ -258,9 +261,8 @@ static void prepare_repositories(const struct es_sync_config *config,
                 if (outcome.created)
                         es_log_info("created ECR repository '%s'", image->target.repository);
                 if (outcome.changed)
-                        es_log_info("updated %u setting%s of ECR repository '%s'",
-                                    outcome.changed, outcome.changed == 1 ? "" : "s",
-                                    image->target.repository);
+                        es_log_info("updated %u setting%s of ECR repository '%s'", outcome.changed,
+                                    outcome.changed == 1 ? "" : "s", image->target.repository);
                 if (outcome.warning)
                         es_log_warning("%s", outcome.warning);
                 es_repository_outcome_release(&outcome);
@@ -316,11 +318,11 @@ static int run_sync(const struct sync_args *args, const struct es_sync_config *c
 {
         struct es_registries_options options = {0};
         struct es_execute_options execute = {
-                .jobs = args->jobs,
-                .blob_jobs = BLOB_JOBS_PER_ITEM,
-                .deadline = args->deadline,
-                .stop = &stop_signal,
-                .on_item = log_item,
+            .jobs = args->jobs,
+            .blob_jobs = BLOB_JOBS_PER_ITEM,
+            .deadline = args->deadline,
+            .stop = &stop_signal,
+            .on_item = log_item,
         };
         struct es_config_credentials *credentials = NULL;
         _cleanup_free_ const char **insecure = NULL, **ca_files = NULL;

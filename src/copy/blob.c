@@ -54,9 +54,9 @@ static void *download_run(void *ctx)
         struct download *download = ctx;
         const struct es_blob_job *job = download->job;
 
-        download->result = es_registry_blob_get(job->src, job->src_repository,
-                                                job->descriptor->digest, download_write, download,
-                                                &download->err);
+        download->result =
+            es_registry_blob_get(job->src, job->src_repository, job->descriptor->digest,
+                                 download_write, download, &download->err);
         es_pipe_close_write(download->pipe, download->result < 0);
         return NULL;
 }
@@ -90,10 +90,9 @@ static int check_download(struct download *download, struct es_error *err)
                 return download->result;
         }
         if (download->bytes != (uint64_t)descriptor->size)
-                return es_error_set(err, ES_ERR_DIGEST,
-                                    "the source sent %llu bytes, the descriptor says %lld",
-                                    (unsigned long long)download->bytes,
-                                    (long long)descriptor->size);
+                return es_error_set(
+                    err, ES_ERR_DIGEST, "the source sent %llu bytes, the descriptor says %lld",
+                    (unsigned long long)download->bytes, (long long)descriptor->size);
         es_sha256_final(download->sha256, actual);
         if (strcmp(actual, descriptor->digest) != 0)
                 return es_error_set(err, ES_ERR_DIGEST,
@@ -152,11 +151,11 @@ static bool worth_retrying(int r)
 static void emit_retry(const struct es_blob_job *job, const struct es_error *err)
 {
         struct es_copy_event event = {
-                .type = ES_COPY_RETRY,
-                .digest = job->descriptor->digest,
-                .media_type = job->descriptor->media_type,
-                .size = job->descriptor->size,
-                .message = es_error_message(err),
+            .type = ES_COPY_RETRY,
+            .digest = job->descriptor->digest,
+            .media_type = job->descriptor->media_type,
+            .size = job->descriptor->size,
+            .message = es_error_message(err),
         };
 
         if (job->options && job->options->on_event)

@@ -56,8 +56,7 @@ static struct entry *find(struct es_blob_index *index, const char *registry, con
         return NULL;
 }
 
-static struct entry *insert(struct es_blob_index *index, const char *registry,
-                            const char *digest)
+static struct entry *insert(struct es_blob_index *index, const char *registry, const char *digest)
 {
         struct entry *entry;
 

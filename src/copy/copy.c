@@ -20,8 +20,8 @@ struct blob_queue {
         pthread_mutex_t lock;
         struct es_blob_job *jobs;
         size_t n_jobs;
-        size_t next;       /* index of the next job to hand out */
-        bool failed;       /* stop handing out jobs after a failure */
+        size_t next;         /* index of the next job to hand out */
+        bool failed;         /* stop handing out jobs after a failure */
         struct es_error err; /* the first failure */
         int result;
         struct es_copy_stats *stats;
@@ -32,11 +32,11 @@ static void emit(const struct es_copy_options *options, enum es_copy_event_type 
                  const struct es_descriptor *descriptor, const char *reference)
 {
         struct es_copy_event event = {
-                .type = type,
-                .digest = descriptor->digest,
-                .media_type = descriptor->media_type,
-                .size = descriptor->size,
-                .reference = reference,
+            .type = type,
+            .digest = descriptor->digest,
+            .media_type = descriptor->media_type,
+            .size = descriptor->size,
+            .reference = reference,
         };
 
         if (options->on_event)
@@ -47,9 +47,9 @@ static void record_outcome(struct blob_queue *queue, const struct es_blob_job *j
                            enum es_blob_outcome outcome)
 {
         static const enum es_copy_event_type events[] = {
-                [ES_BLOB_EXISTS] = ES_COPY_BLOB_EXISTS,
-                [ES_BLOB_MOUNTED] = ES_COPY_BLOB_MOUNTED,
-                [ES_BLOB_COPIED] = ES_COPY_BLOB_COPIED,
+            [ES_BLOB_EXISTS] = ES_COPY_BLOB_EXISTS,
+            [ES_BLOB_MOUNTED] = ES_COPY_BLOB_MOUNTED,
+            [ES_BLOB_COPIED] = ES_COPY_BLOB_COPIED,
         };
 
         pthread_mutex_lock(&queue->lock);
@@ -124,8 +124,7 @@ static int add_blob(struct blob_queue *queue, const struct es_blob_job *model,
                 if (known->descriptor->size != descriptor->size)
                         return es_error_set(err, ES_ERR_INVALID,
                                             "blob '%s' is listed with sizes %lld and %lld",
-                                            descriptor->digest,
-                                            (long long)known->descriptor->size,
+                                            descriptor->digest, (long long)known->descriptor->size,
                                             (long long)descriptor->size);
                 return 0;
         }
@@ -166,8 +165,8 @@ static int plan_blobs(struct blob_queue *queue, const struct es_graph *graph,
                         r = add_blob(queue, model, &manifest->config, foreign_seen, &n_foreign,
                                      err);
                 for (size_t j = 0; r >= 0 && j < manifest->n_layers; j++)
-                        r = add_blob(queue, model, &manifest->layers[j], foreign_seen,
-                                     &n_foreign, err);
+                        r = add_blob(queue, model, &manifest->layers[j], foreign_seen, &n_foreign,
+                                     err);
         }
         free(foreign_seen);
         return r;
@@ -213,9 +212,9 @@ static int push_manifest(struct es_registry *dst, const char *repository,
                          struct es_error *err)
 {
         const struct es_descriptor described = {
-                .digest = (char *)node->digest,
-                .media_type = node->manifest.media_type,
-                .size = (int64_t)node->bytes.len,
+            .digest = (char *)node->digest,
+            .media_type = node->manifest.media_type,
+            .size = (int64_t)node->bytes.len,
         };
         int r;
 
@@ -245,9 +244,9 @@ static int push_children(struct es_registry *dst, const char *repository,
                         return r;
                 if (found) {
                         const struct es_descriptor described = {
-                                .digest = (char *)node->digest,
-                                .media_type = node->manifest.media_type,
-                                .size = (int64_t)node->bytes.len,
+                            .digest = (char *)node->digest,
+                            .media_type = node->manifest.media_type,
+                            .size = (int64_t)node->bytes.len,
                         };
 
                         stats->manifests_skipped++;
@@ -264,7 +263,7 @@ static int push_children(struct es_registry *dst, const char *repository,
 /* What HEAD requests (not counted as pulls by Docker Hub) tell before any GET. */
 struct precheck {
         char digest[ES_DIGEST_SHA256_LENGTH]; /* the source's, or "" when unknown */
-        bool up_to_date;  /* the target reference already has the source digest */
+        bool up_to_date;     /* the target reference already has the source digest */
         bool dst_has_digest; /* the target repository holds the manifest under another tag */
 };
 
@@ -273,8 +272,8 @@ static int filtered_from(struct es_registry *dst, const struct es_reference *tar
                          const char *source_digest, const struct es_copy_options *options,
                          bool *same, struct es_error *err)
 {
-        _cleanup_free_ char *wanted = es_platform_specs_format(options->platforms,
-                                                               options->n_platforms);
+        _cleanup_free_ char *wanted =
+            es_platform_specs_format(options->platforms, options->n_platforms);
         struct es_buf body = ES_BUF_INIT(ES_MAX_MANIFEST_SIZE);
         struct es_manifest_info info = {0};
         _cleanup_free_ char *recorded = NULL, *platforms = NULL;
@@ -405,14 +404,14 @@ int es_copy_image(struct es_registry *src, const struct es_reference *source,
 
         same_registry = strcmp(es_registry_name(src), es_registry_name(dst)) == 0;
         model = (struct es_blob_job){
-                .src = src,
-                .src_repository = source->repository,
-                .dst = dst,
-                .dst_repository = target->repository,
-                .mount_from = same_registry && strcmp(source->repository, target->repository) != 0
-                                      ? source->repository
-                                      : NULL,
-                .options = options,
+            .src = src,
+            .src_repository = source->repository,
+            .dst = dst,
+            .dst_repository = target->repository,
+            .mount_from = same_registry && strcmp(source->repository, target->repository) != 0
+                              ? source->repository
+                              : NULL,
+            .options = options,
         };
         r = transfer_blobs(&graph, &model, options, stats, err);
         if (r < 0)
@@ -423,8 +422,8 @@ int es_copy_image(struct es_registry *src, const struct es_reference *source,
                 goto done;
 
         /* The tag moves last, once everything it points to is in place. */
-        r = push_manifest(dst, target->repository, root, es_reference_manifest_ref(target),
-                          options, stats, err);
+        r = push_manifest(dst, target->repository, root, es_reference_manifest_ref(target), options,
+                          stats, err);
 done:
         es_graph_release(&graph);
         return r;

@@ -25,13 +25,13 @@ struct es_blob_index;
 struct es_platform_spec;
 
 enum es_copy_event_type {
-        ES_COPY_BLOB_COPIED,        /* streamed and committed */
-        ES_COPY_BLOB_MOUNTED,       /* mounted from another repository of the target */
-        ES_COPY_BLOB_EXISTS,        /* already at the target */
-        ES_COPY_BLOB_FOREIGN,       /* foreign or non-distributable layer, not copied */
-        ES_COPY_MANIFEST_PUSHED,    /* pushed */
-        ES_COPY_MANIFEST_EXISTS,    /* already at the target */
-        ES_COPY_RETRY,              /* a blob transfer failed and is tried again */
+        ES_COPY_BLOB_COPIED,     /* streamed and committed */
+        ES_COPY_BLOB_MOUNTED,    /* mounted from another repository of the target */
+        ES_COPY_BLOB_EXISTS,     /* already at the target */
+        ES_COPY_BLOB_FOREIGN,    /* foreign or non-distributable layer, not copied */
+        ES_COPY_MANIFEST_PUSHED, /* pushed */
+        ES_COPY_MANIFEST_EXISTS, /* already at the target */
+        ES_COPY_RETRY,           /* a blob transfer failed and is tried again */
 };
 
 struct es_copy_event {
@@ -51,7 +51,7 @@ struct es_copy_options {
         bool include_foreign_layers; /* copy foreign and non-distributable layers too */
         es_copy_event_fn on_event;   /* may be NULL */
         void *event_ctx;
-        struct es_blob_index *blob_index; /* blobs known across a run; may be NULL */
+        struct es_blob_index *blob_index;         /* blobs known across a run; may be NULL */
         const struct es_platform_spec *platforms; /* copy only these; NULL: the whole index */
         size_t n_platforms;
 };
@@ -66,7 +66,7 @@ struct es_copy_stats {
         unsigned blobs_mounted;
         unsigned blobs_skipped;
         unsigned blobs_foreign;
-        uint64_t bytes; /* blob bytes streamed to the target */
+        uint64_t bytes;  /* blob bytes streamed to the target */
         bool up_to_date; /* the target tag already had the source digest */
 };
 

@@ -64,8 +64,7 @@ static int fetch_once(struct es_registry *src, const char *repository, const cha
         } else if (expected && (int64_t)node->bytes.len != expected->size) {
                 r = es_error_set(err, ES_ERR_DIGEST,
                                  "manifest '%s@%s' has %zu bytes, its descriptor says %lld",
-                                 repository, reference, node->bytes.len,
-                                 (long long)expected->size);
+                                 repository, reference, node->bytes.len, (long long)expected->size);
         } else {
                 r = es_manifest_parse(node->bytes.data ? node->bytes.data : "", node->bytes.len,
                                       info.media_type, &node->manifest, err);
@@ -180,19 +179,18 @@ static int image_platform_matches(struct es_registry *src, const char *repositor
                 return es_error_set(err, ES_ERR_NOT_FOUND,
                                     "'%s' has no image config to read its platform from",
                                     repository);
-        r = es_registry_blob_get(src, repository, manifest->config.digest, collect_config,
-                                 &config, err);
+        r = es_registry_blob_get(src, repository, manifest->config.digest, collect_config, &config,
+                                 err);
         if (r >= 0)
                 root = json_loadb(config.data ? config.data : "", config.len, 0, NULL);
         if (r >= 0) {
                 platform.os = (char *)json_string_value(json_object_get(root, "os"));
                 platform.architecture =
-                        (char *)json_string_value(json_object_get(root, "architecture"));
+                    (char *)json_string_value(json_object_get(root, "architecture"));
                 platform.variant = (char *)json_string_value(json_object_get(root, "variant"));
                 if (platform.os == NULL || platform.architecture == NULL)
                         r = es_error_set(err, ES_ERR_NOT_FOUND,
-                                         "the image config of '%s' names no platform",
-                                         repository);
+                                         "the image config of '%s' names no platform", repository);
                 else if (!es_platform_specs_match_any(specs, n_specs, &platform))
                         r = es_error_set(err, ES_ERR_NOT_FOUND,
                                          "'%s' is a single %s/%s%s%s image, not one of %s",
@@ -234,8 +232,8 @@ static int fetch_selection(struct es_registry *src, const char *repository,
                 goto done;
         }
         es_digest_sha256(node.bytes.data, node.bytes.len, node.digest);
-        r = es_manifest_parse(node.bytes.data, node.bytes.len, selection.media_type,
-                              &node.manifest, err);
+        r = es_manifest_parse(node.bytes.data, node.bytes.len, selection.media_type, &node.manifest,
+                              err);
         if (r < 0) {
                 es_buf_release(&node.bytes);
                 goto done;
@@ -248,9 +246,9 @@ done:
         return r;
 }
 
-int es_graph_fetch_platforms(struct es_registry *src, const char *repository,
-                             const char *reference, const struct es_platform_spec *specs,
-                             size_t n_specs, struct es_graph *graph, struct es_error *err)
+int es_graph_fetch_platforms(struct es_registry *src, const char *repository, const char *reference,
+                             const struct es_platform_spec *specs, size_t n_specs,
+                             struct es_graph *graph, struct es_error *err)
 {
         struct es_graph_node root;
         int r;

@@ -49,9 +49,9 @@ int es_graph_fetch(struct es_registry *src, const char *repository, const char *
  * single image is kept when its config's platform matches, and is
  * ES_ERR_NOT_FOUND otherwise. With n_specs 0 this is es_graph_fetch().
  */
-int es_graph_fetch_platforms(struct es_registry *src, const char *repository,
-                             const char *reference, const struct es_platform_spec *specs,
-                             size_t n_specs, struct es_graph *graph, struct es_error *err);
+int es_graph_fetch_platforms(struct es_registry *src, const char *repository, const char *reference,
+                             const struct es_platform_spec *specs, size_t n_specs,
+                             struct es_graph *graph, struct es_error *err);
 
 /*
  * Fetch only the manifest digest names, verified against it, as a graph of

@@ -196,12 +196,12 @@ static size_t on_header(char *data, size_t size, size_t count, void *ctx)
         end = data + len;
         while (value < end && (*value == ' ' || *value == '\t'))
                 value++;
-        while (end > value && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' ||
-                               end[-1] == '\t'))
+        while (end > value &&
+               (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
                 end--;
 
-        response->headers = es_realloc(response->headers,
-                                       (response->n_headers + 1) * sizeof(*response->headers));
+        response->headers =
+            es_realloc(response->headers, (response->n_headers + 1) * sizeof(*response->headers));
         response->headers[response->n_headers].name = es_strndup(data, name_len);
         response->headers[response->n_headers].value = es_strndup(value, (size_t)(end - value));
         response->n_headers++;
@@ -258,8 +258,8 @@ static char *describe(const struct es_http_request *request)
         return es_asprintf("%s %.*s", request->method, (int)len, request->url);
 }
 
-static int transport_error(const struct es_http_request *request, CURLcode code,
-                           const char *detail, struct es_error *err)
+static int transport_error(const struct es_http_request *request, CURLcode code, const char *detail,
+                           struct es_error *err)
 {
         _cleanup_free_ char *what = describe(request);
         const char *text = detail && *detail ? detail : curl_easy_strerror(code);
@@ -369,10 +369,10 @@ int es_http_perform(struct es_http *http, const struct es_http_request *request,
 {
         char errbuf[CURL_ERROR_SIZE] = "";
         struct transfer transfer = {
-                .request = request,
-                .response = response,
-                .body = request->body,
-                .body_left = request->body ? request->body_len : 0,
+            .request = request,
+            .response = response,
+            .body = request->body,
+            .body_left = request->body ? request->body_len : 0,
         };
         struct curl_slist *headers;
         CURLcode code;

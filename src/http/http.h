@@ -30,8 +30,7 @@ struct es_http_options {
 };
 
 /* Create a client. Returns 0 and *out (free with es_http_free), or an error. */
-int es_http_new(const struct es_http_options *options, struct es_http **out,
-                struct es_error *err);
+int es_http_new(const struct es_http_options *options, struct es_http **out, struct es_error *err);
 void es_http_free(struct es_http *http);
 
 /*
@@ -58,17 +57,17 @@ struct es_http_request {
         es_http_write_fn write; /* sink for 2xx bodies; NULL: into response->body */
         void *write_ctx;
         long *status_seen; /* set to each response's status as it arrives; may be NULL */
-        size_t max_body; /* cap for response->body; 0: ES_MAX_ERROR_BODY */
+        size_t max_body;   /* cap for response->body; 0: ES_MAX_ERROR_BODY */
 
         bool follow_redirects;
-        bool insecure_tls; /* accept certificates that cannot be verified */
-        const char *ca_file; /* CA bundle for this request; NULL: the client's */
+        bool insecure_tls;       /* accept certificates that cannot be verified */
+        const char *ca_file;     /* CA bundle for this request; NULL: the client's */
         long connect_timeout_ms; /* 0: 30 s */
         long timeout_ms;         /* whole request; 0: none beyond the stall limit */
 };
 
 struct es_http_header {
-        char *name; /* owned, as received */
+        char *name;  /* owned, as received */
         char *value; /* owned, trimmed */
 };
 
@@ -76,9 +75,9 @@ struct es_http_response {
         long status;
         struct es_http_header *headers; /* owned; of the last response when redirected */
         size_t n_headers;
-        struct es_buf body;   /* owned; non-2xx bodies always land here */
-        bool body_truncated;  /* the body exceeded max_body and was cut */
-        bool sink_failed;     /* the write sink returned -1 */
+        struct es_buf body;  /* owned; non-2xx bodies always land here */
+        bool body_truncated; /* the body exceeded max_body and was cut */
+        bool sink_failed;    /* the write sink returned -1 */
 };
 
 /*

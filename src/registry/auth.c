@@ -19,7 +19,7 @@
 /* Token lifetime when the response gives none, as the token spec says. */
 #define DEFAULT_TOKEN_LIFETIME 60
 /* Largest token accepted, and the longest lifetime believed. */
-#define MAX_TOKEN_LENGTH (64 * 1024)
+#define MAX_TOKEN_LENGTH   (64 * 1024)
 #define MAX_TOKEN_LIFETIME (24 * 3600)
 /* Tries of one token request after network failures, 5xx and 429. */
 #define TOKEN_ATTEMPTS 3
@@ -52,7 +52,7 @@ struct es_auth {
         bool refresh_credentials; /* the last credentials were refused */
 
         pthread_mutex_t secrets_lock; /* guards secrets; never held with lock waiting on it */
-        char **secrets; /* every secret seen, for es_auth_scrub() */
+        char **secrets;               /* every secret seen, for es_auth_scrub() */
         size_t n_secrets;
 };
 
@@ -88,8 +88,7 @@ void es_auth_scrub(struct es_auth *auth, char *text)
 
                 while ((found = strstr(text, auth->secrets[i])) != NULL) {
                         memcpy(found, mask, sizeof(mask) - 1);
-                        memmove(found + sizeof(mask) - 1, found + len,
-                                strlen(found + len) + 1);
+                        memmove(found + sizeof(mask) - 1, found + len, strlen(found + len) + 1);
                 }
         }
         pthread_mutex_unlock(&auth->secrets_lock);
@@ -177,8 +176,9 @@ static int get_credentials(struct es_auth *auth, struct es_credentials *out, boo
 
 static char *basic_header(const struct es_credentials *credentials)
 {
-        _cleanup_free_ char *pair = es_asprintf("%s:%s", credentials->username ? credentials->username : "",
-                                                credentials->password ? credentials->password : "");
+        _cleanup_free_ char *pair =
+            es_asprintf("%s:%s", credentials->username ? credentials->username : "",
+                        credentials->password ? credentials->password : "");
         _cleanup_free_ char *encoded = base64_encode(pair, strlen(pair));
 
         explicit_bzero(pair, strlen(pair));
@@ -231,8 +231,8 @@ static char *token_url(const struct es_auth *auth, const char *scope, const char
 }
 
 /* Parse a token response into *token and *lifetime. */
-static int parse_token_response(const struct es_auth *auth, const struct es_buf *body,
-                                char **token, long *lifetime, struct es_error *err)
+static int parse_token_response(const struct es_auth *auth, const struct es_buf *body, char **token,
+                                long *lifetime, struct es_error *err)
 {
         json_t *root, *value;
         const char *text = NULL;
@@ -274,10 +274,10 @@ static int request_token(struct es_auth *auth, const char *scope, char **token, 
         struct es_credentials credentials = {0};
         struct es_http_response response = {0};
         struct es_http_request request = {
-                .method = "GET",
-                .max_body = ES_MAX_TOKEN_RESPONSE,
-                .insecure_tls = auth->insecure_tls,
-                .ca_file = auth->ca_file,
+            .method = "GET",
+            .max_body = ES_MAX_TOKEN_RESPONSE,
+            .insecure_tls = auth->insecure_tls,
+            .ca_file = auth->ca_file,
         };
         _cleanup_free_ char *url = NULL, *header = NULL, *form = NULL;
         const char *headers[2];
@@ -291,8 +291,8 @@ static int request_token(struct es_auth *auth, const char *scope, char **token, 
         if (found && credentials.identity_token) {
                 /* OAuth2 refresh-token grant, as Docker's identity tokens need. */
                 _cleanup_free_ char *scopes = es_url_append_query("", "scope", scope);
-                _cleanup_free_ char *grant = es_url_append_query(
-                        scopes, "refresh_token", credentials.identity_token);
+                _cleanup_free_ char *grant =
+                    es_url_append_query(scopes, "refresh_token", credentials.identity_token);
                 _cleanup_free_ char *full = es_url_append_query(grant, "client_id", "ecr-sync");
 
                 form = es_asprintf("grant_type=refresh_token&service=%s&%s",
@@ -335,9 +335,9 @@ static int request_token(struct es_auth *auth, const char *scope, char **token, 
                                          "config");
                 es_error_set_http(err, response.status, NULL);
         } else if (response.status != 200) {
-                r = es_error_set(err, response.status >= 500 || response.status == 429
-                                              ? ES_ERR_TRANSIENT
-                                              : ES_ERR_PROTOCOL,
+                r = es_error_set(err,
+                                 response.status >= 500 || response.status == 429 ? ES_ERR_TRANSIENT
+                                                                                  : ES_ERR_PROTOCOL,
                                  "token request for '%s' failed with HTTP %ld", auth->registry,
                                  response.status);
                 es_error_set_http(err, response.status, NULL);
@@ -370,8 +370,7 @@ static void drop_token(struct es_auth *auth, const char *scope)
         *token = auth->tokens[--auth->n_tokens];
 }
 
-static int bearer_header(struct es_auth *auth, const char *scope, char **out,
-                         struct es_error *err)
+static int bearer_header(struct es_auth *auth, const char *scope, char **out, struct es_error *err)
 {
         struct cached_token *cached = find_token(auth, scope);
         _cleanup_free_ char *token = NULL;

@@ -22,7 +22,7 @@ struct es_auth;
 struct es_auth_options {
         const char *registry; /* name used to look up credentials, e.g. "docker.io" */
         const struct es_credential_provider *credentials; /* may be NULL */
-        bool insecure_tls; /* the token realm may present an unverifiable certificate */
+        bool insecure_tls;   /* the token realm may present an unverifiable certificate */
         const char *ca_file; /* CA bundle for the token realm; NULL: the HTTP client's */
 };
 

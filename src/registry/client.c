@@ -21,9 +21,9 @@
 #include "registry/url.h"
 
 /* Backoff between tries of a request that can be replayed. */
-#define BACKOFF_FIRST_MS   500
-#define BACKOFF_MAX_MS     8000
-#define RETRY_AFTER_MAX_S  60
+#define BACKOFF_FIRST_MS  500
+#define BACKOFF_MAX_MS    8000
+#define RETRY_AFTER_MAX_S 60
 /* Longest registry error message kept. */
 #define MAX_ERROR_MESSAGE 300
 
@@ -48,18 +48,17 @@ struct es_registry *es_registry_new(struct es_http *http, const struct es_regist
 {
         struct es_registry *registry = es_calloc(1, sizeof(*registry));
         struct es_auth_options auth_options = {
-                .registry = options->registry,
-                .credentials = options->credentials,
-                .insecure_tls = options->insecure,
-                .ca_file = options->ca_file,
+            .registry = options->registry,
+            .credentials = options->credentials,
+            .insecure_tls = options->insecure,
+            .ca_file = options->ca_file,
         };
 
         registry->http = http;
         registry->ca_file = options->ca_file ? es_strdup(options->ca_file) : NULL;
-        registry->credentials_hint =
-                es_strdup(options->credentials_hint
-                                  ? options->credentials_hint
-                                  : "check them in the Docker config or credential helper");
+        registry->credentials_hint = es_strdup(
+            options->credentials_hint ? options->credentials_hint
+                                      : "check them in the Docker config or credential helper");
         registry->name = es_strdup(options->registry);
         registry->api_host = es_strdup(options->api_host ? options->api_host : options->registry);
         registry->push = options->push;
@@ -99,8 +98,7 @@ void es_registry_counters(struct es_registry *registry, struct es_registry_count
 {
         out->requests = __atomic_load_n(&registry->counters.requests, __ATOMIC_RELAXED);
         out->manifest_gets = __atomic_load_n(&registry->counters.manifest_gets, __ATOMIC_RELAXED);
-        out->manifest_heads =
-                __atomic_load_n(&registry->counters.manifest_heads, __ATOMIC_RELAXED);
+        out->manifest_heads = __atomic_load_n(&registry->counters.manifest_heads, __ATOMIC_RELAXED);
         out->blob_gets = __atomic_load_n(&registry->counters.blob_gets, __ATOMIC_RELAXED);
 }
 
@@ -231,8 +229,8 @@ static int status_error(struct es_registry *registry, const struct call *call,
                              "%s: HTTP %ld %s: %s", call->what, response->status, registry_code,
                              message);
         else
-                es_error_set(err, code_for_status(response->status, registry_code),
-                             "%s: HTTP %ld", call->what, response->status);
+                es_error_set(err, code_for_status(response->status, registry_code), "%s: HTTP %ld",
+                             call->what, response->status);
         es_error_set_http(err, response->status, registry_code);
         json_decref(root);
         return -(int)err->code;
@@ -261,10 +259,10 @@ static int ping_with_scheme(struct es_registry *registry, const char *scheme, st
         _cleanup_free_ char *url = es_asprintf("%s://%s/v2/", scheme, registry->api_host);
         struct es_http_response response = {0};
         struct es_http_request request = {
-                .method = "GET",
-                .url = url,
-                .insecure_tls = registry->insecure,
-                .ca_file = registry->ca_file,
+            .method = "GET",
+            .url = url,
+            .insecure_tls = registry->insecure,
+            .ca_file = registry->ca_file,
         };
         _cleanup_free_ char *challenge = NULL;
         int r;
@@ -323,7 +321,7 @@ int es_registry_ping(struct es_registry *registry, struct es_error *err)
 }
 
 static char *api_url(struct es_registry *registry, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static char *api_url(struct es_registry *registry, const char *fmt, ...)
 {
@@ -418,8 +416,9 @@ static int call_perform(struct es_registry *registry, struct call *call,
                         /* Fresh credentials were refused too. */
                         r = status_error(registry, call, response, err);
                         es_http_response_release(response);
-                        return es_error_prefix(err, "'%s' refused the credentials, also after "
-                                                    "fetching them again; %s",
+                        return es_error_prefix(err,
+                                               "'%s' refused the credentials, also after "
+                                               "fetching them again; %s",
                                                registry->name, registry->credentials_hint);
                 }
 
@@ -517,9 +516,9 @@ int es_registry_manifest_get(struct es_registry *registry, const char *repositor
         url = api_url(registry, "/v2/%s/manifests/%s", repository, reference);
         accept = es_asprintf("Accept: %s", ES_MANIFEST_ACCEPT);
         call.request = (struct es_http_request){
-                .method = "GET",
-                .url = url,
-                .max_body = ES_MAX_MANIFEST_SIZE,
+            .method = "GET",
+            .url = url,
+            .max_body = ES_MAX_MANIFEST_SIZE,
         };
         call.headers[call.n_headers++] = accept;
 
@@ -531,8 +530,8 @@ int es_registry_manifest_get(struct es_registry *registry, const char *repositor
         if (response.status != 200) {
                 r = status_error(registry, &call, &response, err);
         } else if (response.body_truncated) {
-                r = es_error_set(err, ES_ERR_INVALID, "%s: manifest is larger than %u bytes",
-                                 what, ES_MAX_MANIFEST_SIZE);
+                r = es_error_set(err, ES_ERR_INVALID, "%s: manifest is larger than %u bytes", what,
+                                 ES_MAX_MANIFEST_SIZE);
         } else {
                 info_from_response(&response, info);
                 es_buf_release(body);
@@ -559,10 +558,10 @@ int es_registry_manifest_put(struct es_registry *registry, const char *repositor
         url = api_url(registry, "/v2/%s/manifests/%s", repository, reference);
         content_type = es_asprintf("Content-Type: %s", media_type);
         call.request = (struct es_http_request){
-                .method = "PUT",
-                .url = url,
-                .body = data,
-                .body_len = len,
+            .method = "PUT",
+            .url = url,
+            .body = data,
+            .body_len = len,
         };
         call.headers[call.n_headers++] = content_type;
 
@@ -575,8 +574,8 @@ int es_registry_manifest_put(struct es_registry *registry, const char *repositor
         return r;
 }
 
-int es_registry_blob_head(struct es_registry *registry, const char *repository,
-                          const char *digest, bool *found, struct es_error *err)
+int es_registry_blob_head(struct es_registry *registry, const char *repository, const char *digest,
+                          bool *found, struct es_error *err)
 {
         _cleanup_free_ char *what = es_asprintf("head blob '%s@%s'", repository, digest);
         _cleanup_free_ char *url = NULL;
@@ -589,9 +588,9 @@ int es_registry_blob_head(struct es_registry *registry, const char *repository,
                 return r;
         url = api_url(registry, "/v2/%s/blobs/%s", repository, digest);
         call.request = (struct es_http_request){
-                .method = "HEAD",
-                .url = url,
-                .follow_redirects = true,
+            .method = "HEAD",
+            .url = url,
+            .follow_redirects = true,
         };
 
         r = call_perform(registry, &call, &response, err);
@@ -656,9 +655,8 @@ static bool range_starts_at(const struct es_http_response *response, uint64_t of
         return start == offset;
 }
 
-int es_registry_blob_get(struct es_registry *registry, const char *repository,
-                         const char *digest, es_http_write_fn write, void *write_ctx,
-                         struct es_error *err)
+int es_registry_blob_get(struct es_registry *registry, const char *repository, const char *digest,
+                         es_http_write_fn write, void *write_ctx, struct es_error *err)
 {
         _cleanup_free_ char *what = es_asprintf("get blob '%s@%s'", repository, digest);
         _cleanup_free_ char *url = NULL;
@@ -672,21 +670,21 @@ int es_registry_blob_get(struct es_registry *registry, const char *repository,
         for (int resume = 0;; resume++) {
                 struct es_http_response response = {0};
                 struct call call = {
-                        .what = what,
-                        .repository = repository,
-                        .replayable = true,
-                        .progress = &sink.bytes,
+                    .what = what,
+                    .repository = repository,
+                    .replayable = true,
+                    .progress = &sink.bytes,
                 };
                 _cleanup_free_ char *range = NULL;
                 uint64_t offset = sink.bytes;
 
                 call.request = (struct es_http_request){
-                        .method = "GET",
-                        .url = url,
-                        .write = counting_write,
-                        .write_ctx = &sink,
-                        .status_seen = &sink.status,
-                        .follow_redirects = true,
+                    .method = "GET",
+                    .url = url,
+                    .write = counting_write,
+                    .write_ctx = &sink,
+                    .status_seen = &sink.status,
+                    .follow_redirects = true,
                 };
                 sink.offset = offset;
                 sink.started = false;
@@ -708,8 +706,8 @@ int es_registry_blob_get(struct es_registry *registry, const char *repository,
 
                 if (response.status == 206 && offset > 0 && !range_starts_at(&response, offset))
                         r = es_error_set(err, ES_ERR_PROTOCOL,
-                                         "%s: the resumed body does not start at byte %llu",
-                                         what, (unsigned long long)offset);
+                                         "%s: the resumed body does not start at byte %llu", what,
+                                         (unsigned long long)offset);
                 else if (response.status != 200 && !(response.status == 206 && offset > 0))
                         r = status_error(registry, &call, &response, err);
                 es_http_response_release(&response);
@@ -725,9 +723,8 @@ static int location_from(const struct call *call, const struct es_http_response 
         int r;
 
         if (location == NULL || *location == '\0')
-                return es_error_set(err, ES_ERR_PROTOCOL,
-                                    "%s: HTTP %ld without a Location header", call->what,
-                                    response->status);
+                return es_error_set(err, ES_ERR_PROTOCOL, "%s: HTTP %ld without a Location header",
+                                    call->what, response->status);
         r = es_url_resolve(call->request.url, location, out, err);
         if (r < 0)
                 return es_error_prefix(err, "%s: invalid Location header", call->what);
@@ -744,8 +741,8 @@ static int upload_post(struct es_registry *registry, const char *repository, con
         int r;
 
         if (from_repository) {
-                what = es_asprintf("mount blob '%s' from '%s' into '%s'", digest,
-                                   from_repository, repository);
+                what = es_asprintf("mount blob '%s' from '%s' into '%s'", digest, from_repository,
+                                   repository);
                 url = api_url(registry, "/v2/%s/blobs/uploads/?mount=%s&from=%s", repository,
                               digest, from_repository);
                 extra_scope = es_asprintf("repository:%s:pull", from_repository);
@@ -797,8 +794,8 @@ int es_registry_upload_start(struct es_registry *registry, const char *repositor
         return upload_post(registry, repository, digest, NULL, mounted, location, err);
 }
 
-int es_registry_upload_patch(struct es_registry *registry, const char *repository,
-                             char **location, es_http_read_fn read, void *read_ctx, int64_t size,
+int es_registry_upload_patch(struct es_registry *registry, const char *repository, char **location,
+                             es_http_read_fn read, void *read_ctx, int64_t size,
                              struct es_error *err)
 {
         _cleanup_free_ char *what = es_asprintf("upload blob to '%s'", repository);
@@ -808,11 +805,11 @@ int es_registry_upload_patch(struct es_registry *registry, const char *repositor
         int r;
 
         call.request = (struct es_http_request){
-                .method = "PATCH",
-                .url = *location,
-                .read = read,
-                .read_ctx = read_ctx,
-                .read_size = size,
+            .method = "PATCH",
+            .url = *location,
+            .read = read,
+            .read_ctx = read_ctx,
+            .read_size = size,
         };
         call.headers[call.n_headers++] = "Content-Type: application/octet-stream";
 
@@ -835,8 +832,8 @@ int es_registry_upload_patch(struct es_registry *registry, const char *repositor
 int es_registry_upload_finish(struct es_registry *registry, const char *repository,
                               const char *location, const char *digest, struct es_error *err)
 {
-        _cleanup_free_ char *what = es_asprintf("complete upload of '%s' to '%s'", digest,
-                                                repository);
+        _cleanup_free_ char *what =
+            es_asprintf("complete upload of '%s' to '%s'", digest, repository);
         _cleanup_free_ char *url = es_url_append_query(location, "digest", digest);
         struct es_http_response response = {0};
         struct call call = {.what = what, .repository = repository, .replayable = false};
@@ -856,8 +853,7 @@ int es_registry_upload_finish(struct es_registry *registry, const char *reposito
 
         /* The registry may have committed the blob before its answer was lost (and a resent
          * PUT then finds no session): the blob being there is what counts. */
-        if (es_registry_blob_head(registry, repository, digest, &found, &head_err) >= 0 &&
-            found) {
+        if (es_registry_blob_head(registry, repository, digest, &found, &head_err) >= 0 && found) {
                 es_log_debug("registry: %s: %s, but the blob is there", what,
                              es_error_message(err));
                 es_error_release(err);
@@ -901,12 +897,11 @@ static int report_tags(const struct es_buf *body, const char *what, es_registry_
                 return es_error_set(err, ES_ERR_PROTOCOL, "%s: the response is not a tag list",
                                     what);
         }
-        json_array_foreach(tags, i, tag) {
+        json_array_foreach (tags, i, tag) {
                 const char *name = json_string_value(tag);
 
                 if (name == NULL || !es_tag_is_valid(name)) {
-                        r = es_error_set(err, ES_ERR_PROTOCOL, "%s: invalid tag in the list",
-                                         what);
+                        r = es_error_set(err, ES_ERR_PROTOCOL, "%s: invalid tag in the list", what);
                         break;
                 }
                 if ((r = fn(name, ctx)) < 0)
@@ -934,9 +929,9 @@ int es_registry_list_tags(struct es_registry *registry, const char *repository,
                 char *next = NULL;
 
                 call.request = (struct es_http_request){
-                        .method = "GET",
-                        .url = url,
-                        .max_body = ES_MAX_TAG_PAGE,
+                    .method = "GET",
+                    .url = url,
+                    .max_body = ES_MAX_TAG_PAGE,
                 };
                 r = call_perform(registry, &call, &response, err);
                 if (r < 0)
@@ -944,9 +939,8 @@ int es_registry_list_tags(struct es_registry *registry, const char *repository,
                 if (response.status != 200)
                         r = status_error(registry, &call, &response, err);
                 else if (response.body_truncated)
-                        r = es_error_set(err, ES_ERR_PROTOCOL,
-                                         "%s: a page is larger than %u bytes", what,
-                                         ES_MAX_TAG_PAGE);
+                        r = es_error_set(err, ES_ERR_PROTOCOL, "%s: a page is larger than %u bytes",
+                                         what, ES_MAX_TAG_PAGE);
                 else
                         r = report_tags(&response.body, what, fn, ctx, err);
 

@@ -50,7 +50,8 @@ struct es_registry_counters {
  * Create a client. No request is sent until the first operation. http must
  * outlive the client. Free with es_registry_free().
  */
-struct es_registry *es_registry_new(struct es_http *http, const struct es_registry_options *options);
+struct es_registry *es_registry_new(struct es_http *http,
+                                    const struct es_registry_options *options);
 void es_registry_free(struct es_registry *registry);
 
 /* The registry name given at creation. */
@@ -109,17 +110,16 @@ int es_registry_manifest_put(struct es_registry *registry, const char *repositor
                              size_t len, struct es_error *err);
 
 /* HEAD a blob. Sets *found. */
-int es_registry_blob_head(struct es_registry *registry, const char *repository,
-                          const char *digest, bool *found, struct es_error *err);
+int es_registry_blob_head(struct es_registry *registry, const char *repository, const char *digest,
+                          bool *found, struct es_error *err);
 
 /*
  * GET a blob, following redirects (the Authorization header is not sent to
  * other hosts), and stream its body to write. Replayed on failure only while
  * no byte has reached write.
  */
-int es_registry_blob_get(struct es_registry *registry, const char *repository,
-                         const char *digest, es_http_write_fn write, void *write_ctx,
-                         struct es_error *err);
+int es_registry_blob_get(struct es_registry *registry, const char *repository, const char *digest,
+                         es_http_write_fn write, void *write_ctx, struct es_error *err);
 
 /*
  * Start a blob upload. With from_repository set, first ask the registry to
@@ -137,8 +137,8 @@ int es_registry_upload_start(struct es_registry *registry, const char *repositor
  * registry returned. Never replayed: a failure leaves the session to be
  * cancelled.
  */
-int es_registry_upload_patch(struct es_registry *registry, const char *repository,
-                             char **location, es_http_read_fn read, void *read_ctx, int64_t size,
+int es_registry_upload_patch(struct es_registry *registry, const char *repository, char **location,
+                             es_http_read_fn read, void *read_ctx, int64_t size,
                              struct es_error *err);
 
 /* Complete an upload session with PUT ?digest=. */

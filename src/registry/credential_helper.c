@@ -42,8 +42,8 @@ static int parse_output(const char *program, const struct es_buf *out,
         return 0;
 }
 
-int es_credential_helper_get(const char *helper, const char *server_url,
-                             struct es_credentials *out, bool *found, struct es_error *err)
+int es_credential_helper_get(const char *helper, const char *server_url, struct es_credentials *out,
+                             bool *found, struct es_error *err)
 {
         _cleanup_free_ char *program = es_asprintf("docker-credential-%s", helper);
         char *argv[] = {program, "get", NULL};
@@ -51,8 +51,8 @@ int es_credential_helper_get(const char *helper, const char *server_url,
         int r;
 
         *found = false;
-        r = es_process_run(argv, server_url, ES_CREDENTIAL_HELPER_TIMEOUT * 1000,
-                           MAX_HELPER_OUTPUT, &result, err);
+        r = es_process_run(argv, server_url, ES_CREDENTIAL_HELPER_TIMEOUT * 1000, MAX_HELPER_OUTPUT,
+                           &result, err);
         if (r == -ES_ERR_NOT_FOUND)
                 return es_error_set(err, ES_ERR_AUTH,
                                     "the credential helper '%s' is not installed (not found in "

@@ -25,7 +25,7 @@
  * ES_ERR_AUTH naming the helper and its first line of stderr, never the
  * output, which holds the secret.
  */
-int es_credential_helper_get(const char *helper, const char *server_url,
-                             struct es_credentials *out, bool *found, struct es_error *err);
+int es_credential_helper_get(const char *helper, const char *server_url, struct es_credentials *out,
+                             bool *found, struct es_error *err);
 
 #endif

@@ -48,12 +48,11 @@ static void credentials_copy(struct es_credentials *dst, const struct es_credent
 
 /* Ask the helper once per registry; again only when the last answer was refused. */
 static int helper_get(struct docker_provider *provider, const char *helper, const char *registry,
-                      bool refresh, struct es_credentials *out, bool *found,
-                      struct es_error *err)
+                      bool refresh, struct es_credentials *out, bool *found, struct es_error *err)
 {
         /* Docker Hub's helper entries are keyed by its legacy index URL. */
-        const char *server = strcmp(registry, "docker.io") == 0 ? "https://index.docker.io/v1/"
-                                                                 : registry;
+        const char *server =
+            strcmp(registry, "docker.io") == 0 ? "https://index.docker.io/v1/" : registry;
         struct helper_answer *answer = NULL;
         int r = 0;
 
@@ -66,16 +65,16 @@ static int helper_get(struct docker_provider *provider, const char *helper, cons
                 answer->found = false;
         }
         if (answer == NULL) {
-                provider->answers = es_realloc(provider->answers, (provider->n_answers + 1) *
-                                                                          sizeof(*answer));
+                provider->answers =
+                    es_realloc(provider->answers, (provider->n_answers + 1) * sizeof(*answer));
                 answer = &provider->answers[provider->n_answers++];
                 memset(answer, 0, sizeof(*answer));
                 answer->registry = es_strdup(registry);
                 refresh = true;
         }
         if (refresh)
-                r = es_credential_helper_get(helper, server, &answer->credentials,
-                                             &answer->found, err);
+                r = es_credential_helper_get(helper, server, &answer->credentials, &answer->found,
+                                             err);
         if (r >= 0) {
                 *found = answer->found;
                 if (answer->found)

@@ -26,8 +26,7 @@ struct es_credentials {
  * thread-safe.
  */
 typedef int (*es_credentials_get_fn)(void *ctx, const char *registry, bool refresh,
-                                     struct es_credentials *out, bool *found,
-                                     struct es_error *err);
+                                     struct es_credentials *out, bool *found, struct es_error *err);
 
 struct es_credential_provider {
         es_credentials_get_fn get;

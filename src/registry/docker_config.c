@@ -119,8 +119,7 @@ static int check_config(json_t *root, const char *path, struct es_error *err)
 
         if (auths != NULL && !json_is_object(auths))
                 return config_error(err, ES_ERR_INVALID, path, "auths: expected an object");
-        json_object_foreach(auths, key, value)
-        {
+        json_object_foreach (auths, key, value) {
                 if (!json_is_object(value))
                         return config_error(err, ES_ERR_INVALID, path,
                                             "auths[\"%s\"]: expected an object", key);
@@ -136,8 +135,7 @@ static int check_config(json_t *root, const char *path, struct es_error *err)
 
         if (helpers != NULL && !json_is_object(helpers))
                 return config_error(err, ES_ERR_INVALID, path, "credHelpers: expected an object");
-        json_object_foreach(helpers, key, value)
-        {
+        json_object_foreach (helpers, key, value) {
                 _cleanup_free_ char *field = es_asprintf("credHelpers[\"%s\"]", key);
 
                 r = check_helper(path, field, value, err);
@@ -364,8 +362,7 @@ static json_t *find_entry(json_t *object, const char *registry, bool want_creden
                 const char *key;
                 json_t *value;
 
-                json_object_foreach(object, key, value)
-                {
+                json_object_foreach (object, key, value) {
                         bool match = pass == 0 ? key_is_canonical(key, registry)
                                                : key_matches(key, registry);
 

@@ -17,14 +17,14 @@
 
 #include "base/error.h"
 
-#define ES_MEDIA_DOCKER_MANIFEST      "application/vnd.docker.distribution.manifest.v2+json"
-#define ES_MEDIA_DOCKER_LIST          "application/vnd.docker.distribution.manifest.list.v2+json"
-#define ES_MEDIA_DOCKER_SCHEMA1       "application/vnd.docker.distribution.manifest.v1+json"
+#define ES_MEDIA_DOCKER_MANIFEST       "application/vnd.docker.distribution.manifest.v2+json"
+#define ES_MEDIA_DOCKER_LIST           "application/vnd.docker.distribution.manifest.list.v2+json"
+#define ES_MEDIA_DOCKER_SCHEMA1        "application/vnd.docker.distribution.manifest.v1+json"
 #define ES_MEDIA_DOCKER_SCHEMA1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
-#define ES_MEDIA_DOCKER_FOREIGN_LAYER "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
-#define ES_MEDIA_OCI_MANIFEST         "application/vnd.oci.image.manifest.v1+json"
-#define ES_MEDIA_OCI_INDEX            "application/vnd.oci.image.index.v1+json"
-#define ES_MEDIA_OCI_ARTIFACT         "application/vnd.oci.artifact.manifest.v1+json"
+#define ES_MEDIA_DOCKER_FOREIGN_LAYER  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+#define ES_MEDIA_OCI_MANIFEST          "application/vnd.oci.image.manifest.v1+json"
+#define ES_MEDIA_OCI_INDEX             "application/vnd.oci.image.index.v1+json"
+#define ES_MEDIA_OCI_ARTIFACT          "application/vnd.oci.artifact.manifest.v1+json"
 
 /* Accept header value listing every manifest media type ecr-sync reads. */
 extern const char ES_MANIFEST_ACCEPT[];
@@ -42,15 +42,15 @@ struct es_platform {
 };
 
 struct es_descriptor {
-        char *media_type;    /* owned */
-        char *digest;        /* owned, validated */
-        int64_t size;        /* >= 0 */
-        char **urls;         /* owned array of owned strings; NULL when none */
+        char *media_type; /* owned */
+        char *digest;     /* owned, validated */
+        int64_t size;     /* >= 0 */
+        char **urls;      /* owned array of owned strings; NULL when none */
         size_t n_urls;
         char *artifact_type; /* owned; NULL when absent */
         bool has_platform;
         struct es_platform platform;
-        bool is_attestation; /* annotation vnd.docker.reference.type = attestation-manifest */
+        bool is_attestation;  /* annotation vnd.docker.reference.type = attestation-manifest */
         char *attestation_of; /* vnd.docker.reference.digest annotation, owned; or NULL */
 };
 

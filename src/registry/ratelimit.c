@@ -74,8 +74,7 @@ void es_rate_limit_update(struct es_rate_limit *rate_limit, const char *limit_he
         pthread_mutex_unlock(&rate_limit->lock);
 }
 
-bool es_rate_limit_get(struct es_rate_limit *rate_limit, long *limit, long *remaining,
-                       long *window)
+bool es_rate_limit_get(struct es_rate_limit *rate_limit, long *limit, long *remaining, long *window)
 {
         bool known;
 

@@ -39,8 +39,7 @@ int es_reference_parse(const char *text, struct es_reference *out, struct es_err
  * Parse a reference that must not carry a tag or digest (a repository, such
  * as a sync source). Tag and digest of *out are NULL.
  */
-int es_reference_parse_repository(const char *text, struct es_reference *out,
-                                  struct es_error *err);
+int es_reference_parse_repository(const char *text, struct es_reference *out, struct es_error *err);
 
 void es_reference_release(struct es_reference *ref);
 

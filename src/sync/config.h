@@ -111,7 +111,7 @@ struct es_sync_config {
         size_t n_registries;
         struct es_sync_image *images; /* owned, in file order; at least one */
         size_t n_images;
-        char *schedule; /* five-field cron expression, owned; NULL when unset */
+        char *schedule;               /* five-field cron expression, owned; NULL when unset */
         struct es_retry_policy retry; /* `retries`; zero fields when unset */
 };
 

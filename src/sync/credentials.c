@@ -57,8 +57,9 @@ static int read_file(const char *path, const char *what, const char *host, char 
         FILE *file = fopen(path, "r");
 
         if (file == NULL)
-                return es_error_set(err, ES_ERR_INVALID, "cannot read the %s file for '%s' ('%s'): %s",
-                                    what, host, path, strerror(errno));
+                return es_error_set(err, ES_ERR_INVALID,
+                                    "cannot read the %s file for '%s' ('%s'): %s", what, host, path,
+                                    strerror(errno));
         while ((n = fread(chunk, 1, sizeof(chunk), file)) > 0) {
                 if (es_buf_append(&buf, chunk, n) < 0) {
                         fclose(file);
@@ -75,8 +76,9 @@ static int read_file(const char *path, const char *what, const char *host, char 
                 buf.data[--buf.len] = '\0';
         if (es_buf_has_nul(&buf)) {
                 es_buf_release(&buf);
-                return es_error_set(err, ES_ERR_INVALID, "the %s file for '%s' ('%s') holds a NUL byte",
-                                    what, host, path);
+                return es_error_set(err, ES_ERR_INVALID,
+                                    "the %s file for '%s' ('%s') holds a NUL byte", what, host,
+                                    path);
         }
         *out = es_buf_take(&buf);
         return 0;
@@ -135,13 +137,11 @@ static int resolve(struct es_config_credentials *self, const struct es_sync_regi
         if (spec->username_env)
                 r = read_env(spec->username_env, "username", registry->host, &out->username, err);
         else if (spec->username_file)
-                r = read_file(spec->username_file, "username", registry->host, &out->username,
-                              err);
+                r = read_file(spec->username_file, "username", registry->host, &out->username, err);
         if (r >= 0 && spec->password_env)
                 r = read_env(spec->password_env, "password", registry->host, &out->password, err);
         else if (r >= 0 && spec->password_file)
-                r = read_file(spec->password_file, "password", registry->host, &out->password,
-                              err);
+                r = read_file(spec->password_file, "password", registry->host, &out->password, err);
         if (r < 0)
                 es_credentials_release(out);
         return r;
@@ -170,16 +170,18 @@ static int provider_get(void *ctx, const char *host, bool refresh, struct es_cre
 
                 r = resolve(self, registry, &credentials, err);
                 if (r >= 0) {
-                        self->resolved = es_realloc(self->resolved, (self->n_resolved + 1) *
-                                                                            sizeof(*entry));
+                        self->resolved =
+                            es_realloc(self->resolved, (self->n_resolved + 1) * sizeof(*entry));
                         entry = &self->resolved[self->n_resolved++];
                         entry->registry = registry;
                         entry->credentials = credentials;
                 }
         }
         if (entry) {
-                out->username = entry->credentials.username ? es_strdup(entry->credentials.username) : NULL;
-                out->password = entry->credentials.password ? es_strdup(entry->credentials.password) : NULL;
+                out->username =
+                    entry->credentials.username ? es_strdup(entry->credentials.username) : NULL;
+                out->password =
+                    entry->credentials.password ? es_strdup(entry->credentials.password) : NULL;
                 out->identity_token = NULL;
                 *found = true;
         }
@@ -187,9 +189,10 @@ static int provider_get(void *ctx, const char *host, bool refresh, struct es_cre
         return r;
 }
 
-struct es_config_credentials *es_config_credentials_new(const struct es_sync_config *config,
-                                                        const struct es_credential_provider *fallback,
-                                                        struct es_registries *registries)
+struct es_config_credentials *
+es_config_credentials_new(const struct es_sync_config *config,
+                          const struct es_credential_provider *fallback,
+                          struct es_registries *registries)
 {
         struct es_config_credentials *self = es_calloc(1, sizeof(*self));
 

@@ -24,9 +24,10 @@ struct es_config_credentials;
  * Create the provider. config, fallback and registries (for Secrets
  * Manager calls) must outlive it. Free with es_config_credentials_free().
  */
-struct es_config_credentials *es_config_credentials_new(const struct es_sync_config *config,
-                                                        const struct es_credential_provider *fallback,
-                                                        struct es_registries *registries);
+struct es_config_credentials *
+es_config_credentials_new(const struct es_sync_config *config,
+                          const struct es_credential_provider *fallback,
+                          struct es_registries *registries);
 void es_config_credentials_free(struct es_config_credentials *credentials);
 
 /* The provider interface; valid while credentials lives. */

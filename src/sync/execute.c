@@ -75,12 +75,12 @@ static void run_item(struct run *run, struct es_plan_item *item)
         struct es_plan_image *image = &run->plan->images[item->image];
         const struct es_sync_image *spec = image->config;
         struct es_copy_options copy_options = {
-                .jobs = run->options->blob_jobs,
-                .on_event = run->options->on_event,
-                .event_ctx = run->options->ctx,
-                .blob_index = run->blobs,
-                .platforms = spec->platforms,
-                .n_platforms = spec->n_platforms,
+            .jobs = run->options->blob_jobs,
+            .on_event = run->options->on_event,
+            .event_ctx = run->options->ctx,
+            .blob_index = run->blobs,
+            .platforms = spec->platforms,
+            .n_platforms = spec->n_platforms,
         };
         struct es_reference source = spec->source, target = image->target;
         struct es_error err = ES_ERROR_INIT;
@@ -105,8 +105,8 @@ static void run_item(struct run *run, struct es_plan_item *item)
         if (r == -ES_ERR_RATE_LIMITED) {
                 item->action = ES_SYNC_DEFERRED;
                 free(item->reason);
-                item->reason = es_asprintf("the source is rate limited: %s",
-                                           es_error_message(&err));
+                item->reason =
+                    es_asprintf("the source is rate limited: %s", es_error_message(&err));
         } else if (r < 0) {
                 item->action = r == -ES_ERR_UNSUPPORTED ? ES_SYNC_UNSUPPORTED : ES_SYNC_FAILED;
                 item->error = es_strdup(es_error_message(&err));
@@ -177,10 +177,10 @@ int es_execute_plan(const struct es_sync_config *config, struct es_registries *r
                     struct es_error *err)
 {
         struct run run = {
-                .config = config,
-                .registries = registries,
-                .plan = plan,
-                .options = options,
+            .config = config,
+            .registries = registries,
+            .plan = plan,
+            .options = options,
         };
         pthread_t threads[ES_MAX_JOBS];
         int n_threads = 0;

@@ -16,11 +16,11 @@
 #include "sync/plan.h"
 
 struct es_execute_options {
-        int jobs;                      /* items copied in parallel, >= 1 */
-        int blob_jobs;                 /* blobs in parallel within one item, >= 1 */
-        double deadline;               /* seconds from the start; 0: none */
+        int jobs;                          /* items copied in parallel, >= 1 */
+        int blob_jobs;                     /* blobs in parallel within one item, >= 1 */
+        double deadline;                   /* seconds from the start; 0: none */
         const volatile sig_atomic_t *stop; /* set by a signal handler: start nothing more */
-        es_copy_event_fn on_event;     /* copy events; may be NULL */
+        es_copy_event_fn on_event;         /* copy events; may be NULL */
         void (*on_item)(const struct es_plan_item *item, void *ctx); /* after each item */
         void *ctx;
 };

@@ -133,8 +133,8 @@ static int list_target(struct es_registries *registries, struct es_plan_image *i
                         is_wanted = strcmp(wanted->items[j], tags.items[i]) == 0;
                 if (!is_wanted)
                         continue;
-                r = es_registry_manifest_head(image->dst, image->target.repository,
-                                              tags.items[i], &found, &info, err);
+                r = es_registry_manifest_head(image->dst, image->target.repository, tags.items[i],
+                                              &found, &info, err);
                 if (r >= 0 && found && info.digest) {
                         string_list_add(&out->pairs, tags.items[i]);
                         string_list_add(&out->pairs, info.digest);
@@ -185,21 +185,20 @@ static int recorded_source_matches(struct es_plan_image *image, const char *tag,
         struct es_buf body = ES_BUF_INIT(ES_MAX_MANIFEST_SIZE);
         struct es_manifest_info info = {0};
         _cleanup_free_ char *recorded = NULL, *platforms = NULL;
-        _cleanup_free_ char *wanted = es_platform_specs_format(image->config->platforms,
-                                                               image->config->n_platforms);
+        _cleanup_free_ char *wanted =
+            es_platform_specs_format(image->config->platforms, image->config->n_platforms);
         int r;
 
         *same = false;
-        r = es_registry_manifest_get(image->dst, image->target.repository, tag, &body, &info,
-                                     err);
+        r = es_registry_manifest_get(image->dst, image->target.repository, tag, &body, &info, err);
         es_manifest_info_release(&info);
         if (r < 0) {
                 es_buf_release(&body);
                 return r;
         }
         /* An index ecr-sync cannot read back is replaced, not an error. */
-        if (es_platform_recorded_source(body.data ? body.data : "", body.len, &recorded,
-                                        &platforms, err) < 0)
+        if (es_platform_recorded_source(body.data ? body.data : "", body.len, &recorded, &platforms,
+                                        err) < 0)
                 es_error_release(err);
         if (recorded && platforms)
                 *same = strcmp(recorded, source_digest) == 0 && strcmp(platforms, wanted) == 0;
@@ -222,8 +221,7 @@ static int decide(struct es_plan_image *image, struct es_plan_item *item,
         if (!found || info.digest == NULL) {
                 es_manifest_info_release(&info);
                 return es_error_set(err, ES_ERR_NOT_FOUND,
-                                    "tag '%s' is listed but its manifest is not found",
-                                    item->tag);
+                                    "tag '%s' is listed but its manifest is not found", item->tag);
         }
         snprintf(item->source_digest, sizeof(item->source_digest), "%s", info.digest);
         if (target_digest)
@@ -242,9 +240,9 @@ static int decide(struct es_plan_image *image, struct es_plan_item *item,
         } else if (image->config->n_platforms > 0) {
                 r = recorded_source_matches(image, item->tag, info.digest, &same, err);
                 item->action = same ? ES_SYNC_SKIP : ES_SYNC_UPDATE;
-                item->reason = es_strdup(
-                        same ? "platform-filtered index made from the same source digest"
-                             : "the source digest changed since the filtered index was made");
+                item->reason =
+                    es_strdup(same ? "platform-filtered index made from the same source digest"
+                                   : "the source digest changed since the filtered index was made");
         } else {
                 item->action = ES_SYNC_UPDATE;
                 item->reason = es_strdup("the target has another digest");
@@ -263,8 +261,8 @@ static int by_tag_address(const void *a, const void *b)
 }
 
 /* The filter's decision for tag (the same string the filter saw), or NULL without a filter. */
-static const struct es_tag_decision *find_decision(const struct es_tag_decision *sorted,
-                                                   size_t n, const char *tag)
+static const struct es_tag_decision *find_decision(const struct es_tag_decision *sorted, size_t n,
+                                                   const char *tag)
 {
         struct es_tag_decision key = {.tag = tag};
 
@@ -315,14 +313,13 @@ static int plan_image(const struct es_sync_config *config, struct es_registries 
                 order[i] = source_tags.items[i];
         es_tags_sort_oldest_first(order, source_tags.n);
         for (size_t i = 0; i < source_tags.n && r >= 0; i++) {
-                const struct es_tag_decision *decision = find_decision(decisions, source_tags.n,
-                                                                       order[i]);
+                const struct es_tag_decision *decision =
+                    find_decision(decisions, source_tags.n, order[i]);
                 struct es_plan_item *item = item_add(items, index, order[i], image);
 
                 if (decision && !decision->kept) {
                         item->action = ES_SYNC_EXCLUDED;
-                        item->reason = es_strdup(decision->reason ? decision->reason
-                                                                  : "excluded");
+                        item->reason = es_strdup(decision->reason ? decision->reason : "excluded");
                         continue;
                 }
                 r = decide(image, item, &target, err);

@@ -38,8 +38,8 @@ const char *es_sync_action_name(enum es_sync_action action);
 struct es_plan_item {
         size_t image; /* index into the configuration's images */
         char *tag;
-        char *source; /* full reference with tag */
-        char *target; /* full reference with tag */
+        char *source;                                /* full reference with tag */
+        char *target;                                /* full reference with tag */
         char source_digest[ES_DIGEST_SHA256_LENGTH]; /* "" when unknown */
         char target_digest[ES_DIGEST_SHA256_LENGTH]; /* "" when the tag is missing */
         enum es_sync_action action;
@@ -59,7 +59,7 @@ struct es_plan_image {
         struct es_registry *dst;    /* owned */
         char *error;                /* set when the image could not be planned; owned */
         size_t n_source_tags;
-        bool warn_many_tags;        /* no tag filter and more than 100 tags */
+        bool warn_many_tags; /* no tag filter and more than 100 tags */
         double seconds;
 };
 

@@ -29,8 +29,7 @@ struct es_ecr_binding {
 };
 
 int es_registries_init(struct es_registries *registries,
-                           const struct es_registries_options *options,
-                           struct es_error *err)
+                       const struct es_registries_options *options, struct es_error *err)
 {
         struct es_http_options http_options = {.ca_file = options->ca_file};
         int r;
@@ -148,26 +147,26 @@ static int ecr_binding_locked(struct es_registries *registries, const char *regi
         if (registries->options->retry.attempts > 0)
                 es_ecr_set_retry(binding->ecr, &registries->options->retry);
         binding->auth = es_ecr_auth_new(binding->ecr, host.account);
-        registries->ecr = es_realloc(registries->ecr,
-                                     (registries->n_ecr + 1) * sizeof(*registries->ecr));
+        registries->ecr =
+            es_realloc(registries->ecr, (registries->n_ecr + 1) * sizeof(*registries->ecr));
         registries->ecr[registries->n_ecr++] = binding;
         *out = binding;
         return 0;
 }
 
-int es_registries_open(struct es_registries *registries, const struct es_reference *ref,
-                           bool push, struct es_registry **out, struct es_error *err)
+int es_registries_open(struct es_registries *registries, const struct es_reference *ref, bool push,
+                       struct es_registry **out, struct es_error *err)
 {
         struct es_registry_options options = {
-                .registry = ref->registry,
-                .api_host = es_reference_api_host(ref),
-                .push = push,
-                .insecure = is_insecure(registries, ref->registry),
-                .ca_file = ca_file_for(registries, ref->registry),
-                .credentials = registries->options->credentials ? registries->options->credentials
-                                                                : &registries->docker,
-                .rate_limit = es_registries_rate_limit(registries, ref->registry),
-                .retry = registries->options->retry,
+            .registry = ref->registry,
+            .api_host = es_reference_api_host(ref),
+            .push = push,
+            .insecure = is_insecure(registries, ref->registry),
+            .ca_file = ca_file_for(registries, ref->registry),
+            .credentials = registries->options->credentials ? registries->options->credentials
+                                                            : &registries->docker,
+            .rate_limit = es_registries_rate_limit(registries, ref->registry),
+            .retry = registries->options->retry,
         };
         _cleanup_free_ char *proxy_host = NULL;
         struct es_ecr_binding *binding = NULL;
@@ -194,8 +193,8 @@ int es_registries_open(struct es_registries *registries, const struct es_referen
 }
 
 int es_registries_ensure_repository(struct es_registries *registries,
-                                        const struct es_reference *ref, bool create,
-                                        bool *created, struct es_error *err)
+                                    const struct es_reference *ref, bool create, bool *created,
+                                    struct es_error *err)
 {
         struct es_ecr_repository repository = {0};
         struct es_ecr_binding *binding = NULL;
@@ -207,8 +206,8 @@ int es_registries_ensure_repository(struct es_registries *registries,
         if (r < 0 || binding == NULL)
                 return r;
 
-        r = es_ecr_describe_repository(binding->ecr, binding->host.account, ref->repository,
-                                       &found, &repository, err);
+        r = es_ecr_describe_repository(binding->ecr, binding->host.account, ref->repository, &found,
+                                       &repository, err);
         es_ecr_repository_release(&repository);
         if (r < 0)
                 return es_error_prefix(err, "look up ECR repository '%s'", ref->repository);
@@ -243,8 +242,8 @@ struct es_rate_limit *es_registries_rate_limit(struct es_registries *registries,
                 entry->registry = es_strdup(registry);
                 es_rate_limit_init(&entry->state);
                 registries->rate_limits =
-                        es_realloc(registries->rate_limits,
-                                   (registries->n_rate_limits + 1) * sizeof(*registries->rate_limits));
+                    es_realloc(registries->rate_limits,
+                               (registries->n_rate_limits + 1) * sizeof(*registries->rate_limits));
                 registries->rate_limits[registries->n_rate_limits++] = entry;
         }
         pthread_mutex_unlock(&registries->lock);
@@ -269,8 +268,8 @@ static int own_account(struct es_registries *registries, const char *region, cha
         const char *start;
         int r;
 
-        r = es_ecr_new(registries->http, registries->aws, region,
-                       registries->options->ecr_endpoint, &ecr, err);
+        r = es_ecr_new(registries->http, registries->aws, region, registries->options->ecr_endpoint,
+                       &ecr, err);
         if (r < 0)
                 return r;
         r = es_ecr_get_authorization_token(ecr, NULL, &token, err);

@@ -20,13 +20,13 @@
 #include "registry/reference.h"
 
 struct es_registries_options {
-        const char *ca_file;            /* NULL: the system's CAs */
-        const char *const *insecure;    /* registries allowed plain HTTP and bad certificates */
+        const char *ca_file;         /* NULL: the system's CAs */
+        const char *const *insecure; /* registries allowed plain HTTP and bad certificates */
         size_t n_insecure;
         /* CA bundles per registry: pairs of registry and file; NULL: none */
         const char *const *ca_files;
         size_t n_ca_files;
-        const char *ecr_endpoint;       /* ECR API endpoint override, or NULL */
+        const char *ecr_endpoint;     /* ECR API endpoint override, or NULL */
         struct es_retry_policy retry; /* for registry and API requests; zero: the defaults */
         /* Registry credentials; NULL: Docker's config.json. Must outlive the registries. */
         const struct es_credential_provider *credentials;
@@ -51,16 +51,15 @@ struct es_registries {
 
 /* Set up the HTTP client and read Docker's config. Release with es_registries_release(). */
 int es_registries_init(struct es_registries *registries,
-                           const struct es_registries_options *options,
-                           struct es_error *err);
+                       const struct es_registries_options *options, struct es_error *err);
 
 /*
  * Open a client for ref's registry; push asks for push access. For ECR this
  * fetches a registry token. Caller frees *out with es_registry_free(),
  * before releasing registries.
  */
-int es_registries_open(struct es_registries *registries, const struct es_reference *ref,
-                           bool push, struct es_registry **out, struct es_error *err);
+int es_registries_open(struct es_registries *registries, const struct es_reference *ref, bool push,
+                       struct es_registry **out, struct es_error *err);
 
 /*
  * Make sure ref's repository exists when its registry is ECR: create it
@@ -68,8 +67,8 @@ int es_registries_open(struct es_registries *registries, const struct es_referen
  * registries create repositories on push: nothing to do. Sets *created.
  */
 int es_registries_ensure_repository(struct es_registries *registries,
-                                        const struct es_reference *ref, bool create,
-                                        bool *created, struct es_error *err);
+                                    const struct es_reference *ref, bool create, bool *created,
+                                    struct es_error *err);
 
 /*
  * The ECR registry host for an ECR target given by region and account

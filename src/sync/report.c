@@ -77,10 +77,9 @@ void es_report_plan_json(FILE *out, const struct es_plan *plan)
                 _cleanup_free_ char *target = repository_text(&image->target);
 
                 json_array_append_new(images,
-                                      json_pack("{s:s, s:s, s:o, s:I}", "source", source,
-                                                "target", target, "error",
-                                                string_or_null(image->error), "tags",
-                                                (json_int_t)image->n_source_tags));
+                                      json_pack("{s:s, s:s, s:o, s:I}", "source", source, "target",
+                                                target, "error", string_or_null(image->error),
+                                                "tags", (json_int_t)image->n_source_tags));
         }
         es_plan_count(plan, &counts);
         json_object_set_new(root, "version", json_integer(1));
@@ -114,8 +113,9 @@ void es_report_plan_text(FILE *out, const struct es_plan *plan)
                 if (image->error)
                         fprintf(out, "  error: %s\n", image->error);
                 if (image->warn_many_tags)
-                        fprintf(out, "  warning: no tag filter selects all %zu tags; add "
-                                     "tags.include, tags.semver or tags.latest\n",
+                        fprintf(out,
+                                "  warning: no tag filter selects all %zu tags; add "
+                                "tags.include, tags.semver or tags.latest\n",
                                 image->n_source_tags);
                 for (size_t j = 0; j < plan->n_items; j++) {
                         const struct es_plan_item *item = &plan->items[j];
@@ -123,13 +123,14 @@ void es_report_plan_text(FILE *out, const struct es_plan *plan)
 
                         if (item->image != i)
                                 continue;
-                        fprintf(out, "  %-11s %-24s %-19s %-19s %s\n",
-                                es_sync_action_name(item->action), item->tag,
-                                short_digest(item->source_digest, source_short,
-                                             sizeof(source_short)),
-                                short_digest(item->target_digest, target_short,
-                                             sizeof(target_short)),
-                                item->error ? item->error : item->reason ? item->reason : "");
+                        fprintf(
+                            out, "  %-11s %-24s %-19s %-19s %s\n",
+                            es_sync_action_name(item->action), item->tag,
+                            short_digest(item->source_digest, source_short, sizeof(source_short)),
+                            short_digest(item->target_digest, target_short, sizeof(target_short)),
+                            item->error    ? item->error
+                            : item->reason ? item->reason
+                                           : "");
                 }
         }
         es_plan_count(plan, &counts);
@@ -164,14 +165,13 @@ static json_t *image_report(const struct es_plan *plan, size_t index)
                 bytes += (json_int_t)item->stats.bytes;
                 seconds += item->seconds;
                 if (item->action == ES_SYNC_FAILED)
-                        json_array_append_new(failed, json_pack("{s:s, s:s}", "tag", item->tag,
-                                                                "error",
-                                                                item->error ? item->error
-                                                                            : "failed"));
+                        json_array_append_new(failed,
+                                              json_pack("{s:s, s:s}", "tag", item->tag, "error",
+                                                        item->error ? item->error : "failed"));
                 else
                         json_array_append_new(
-                                json_object_get(tags, es_sync_action_name(item->action)),
-                                json_string(item->tag));
+                            json_object_get(tags, es_sync_action_name(item->action)),
+                            json_string(item->tag));
         }
         if (image->src)
                 es_registry_counters(image->src, &src);
@@ -258,9 +258,8 @@ void es_report_summary(FILE *out, const struct es_plan *plan, double seconds, bo
                 "synced images=%zu copied=%u updated=%u skipped=%u excluded=%u unsupported=%u "
                 "failed=%u deferred=%u images_failed=%u bytes=%llu source_manifest_gets=%llu "
                 "seconds=%.2f\n",
-                plan->n_images, counts.actions[ES_SYNC_COPY],
-                counts.actions[ES_SYNC_UPDATE], counts.actions[ES_SYNC_SKIP],
-                counts.actions[ES_SYNC_EXCLUDED], counts.actions[ES_SYNC_UNSUPPORTED],
-                counts.actions[ES_SYNC_FAILED], counts.actions[ES_SYNC_DEFERRED],
-                counts.images_failed, bytes, gets, seconds);
+                plan->n_images, counts.actions[ES_SYNC_COPY], counts.actions[ES_SYNC_UPDATE],
+                counts.actions[ES_SYNC_SKIP], counts.actions[ES_SYNC_EXCLUDED],
+                counts.actions[ES_SYNC_UNSUPPORTED], counts.actions[ES_SYNC_FAILED],
+                counts.actions[ES_SYNC_DEFERRED], counts.images_failed, bytes, gets, seconds);
 }

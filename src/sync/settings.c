@@ -31,8 +31,8 @@ static int create(struct es_ecr *ecr, const char *account, const struct es_sync_
                 create_settings.scan_on_push = settings->scan_on_push;
                 if (settings->encryption_type)
                         create_settings.encryption = strcmp(settings->encryption_type, "KMS") == 0
-                                                             ? ES_ECR_ENCRYPTION_KMS
-                                                             : ES_ECR_ENCRYPTION_AES256;
+                                                         ? ES_ECR_ENCRYPTION_KMS
+                                                         : ES_ECR_ENCRYPTION_AES256;
                 create_settings.kms_key = settings->kms_key;
                 tags = es_calloc(settings->n_resource_tags + 1, sizeof(*tags));
                 for (size_t i = 0; i < settings->n_resource_tags; i++) {
@@ -91,9 +91,9 @@ static int reconcile(struct es_ecr *ecr, const char *account, const struct es_sy
         if (settings->encryption_type && current->encryption_type &&
             strcmp(settings->encryption_type, current->encryption_type) != 0)
                 outcome->warning = es_asprintf(
-                        "repository '%s' is encrypted with %s, not %s as configured; ECR cannot "
-                        "change encryption after creation",
-                        repository, current->encryption_type, settings->encryption_type);
+                    "repository '%s' is encrypted with %s, not %s as configured; ECR cannot "
+                    "change encryption after creation",
+                    repository, current->encryption_type, settings->encryption_type);
         if (settings->lifecycle_policy) {
                 r = es_ecr_get_lifecycle_policy(ecr, account, repository, &policy, err);
                 if (r < 0)

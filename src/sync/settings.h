@@ -16,8 +16,8 @@
 
 struct es_repository_outcome {
         bool created;
-        unsigned changed;   /* settings re-applied to an existing repository */
-        char *warning;      /* owned: a difference that cannot be changed, or NULL */
+        unsigned changed; /* settings re-applied to an existing repository */
+        char *warning;    /* owned: a difference that cannot be changed, or NULL */
 };
 
 void es_repository_outcome_release(struct es_repository_outcome *outcome);

@@ -12,7 +12,7 @@
 
 /* A rule list padded with a description so every policy clears the 100-character minimum. */
 #define POLICY(rules) "{\"rules\": [" rules "]}"
-#define PAD "\"description\": \"keep the mirror small; this text pads the policy to length\""
+#define PAD           "\"description\": \"keep the mirror small; this text pads the policy to length\""
 
 struct policy_case {
         const char *name;
@@ -21,90 +21,91 @@ struct policy_case {
 };
 
 static const struct policy_case cases[] = {
-        {"count rule",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 5}, \"action\": "
-                "{\"type\": \"expire\"}}"),
-         NULL},
-        {"days rule with prefixes",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
-                "\"tagPrefixList\": [\"v1\"], \"countType\": \"sinceImagePushed\", "
-                "\"countUnit\": \"days\", \"countNumber\": 30}, \"action\": {\"type\": "
-                "\"expire\"}}"),
-         NULL},
-        {"any rule last",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
-                "\"tagPatternList\": [\"*-rc*\"], \"countType\": \"imageCountMoreThan\", "
-                "\"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}, {\"rulePriority\": "
-                "10, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
-                "\"imageCountMoreThan\", \"countNumber\": 100}, \"action\": {\"type\": "
-                "\"expire\"}}"),
-         NULL},
-        {"too short", "{\"rules\": []}", "has 13 characters"},
-        {"not JSON", POLICY("{\"rulePriority\": 1, " PAD ",}") "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-         "invalid JSON"},
-        {"any rule not last",
-         POLICY("{\"rulePriority\": 5, " PAD ", \"selection\": {\"tagStatus\": \"any\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 3}, \"action\": "
-                "{\"type\": \"expire\"}}, {\"rulePriority\": 9, \"selection\": {\"tagStatus\": "
-                "\"untagged\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, "
-                "\"action\": {\"type\": \"expire\"}}"),
-         "rules[0]: a rule with tagStatus \"any\" must have the highest rulePriority"},
-        {"duplicate priority",
-         POLICY("{\"rulePriority\": 2, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": "
-                "{\"type\": \"expire\"}}, {\"rulePriority\": 2, \"selection\": {\"tagStatus\": "
-                "\"untagged\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 2}, "
-                "\"action\": {\"type\": \"expire\"}}"),
-         "rules[1]: rulePriority: 2 is also the priority of rules[0]"},
-        {"days without unit",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"sinceImagePushed\", \"countNumber\": 7}, \"action\": "
-                "{\"type\": \"expire\"}}"),
-         "rules[0]: selection.countUnit: expected \"days\""},
-        {"unit with count",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countUnit\": \"days\", "
-                "\"countNumber\": 7}, \"action\": {\"type\": \"expire\"}}"),
-         "rules[0]: selection.countUnit: not allowed"},
-        {"tagged without list",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 7}, \"action\": "
-                "{\"type\": \"expire\"}}"),
-         "tagStatus \"tagged\" needs tagPrefixList or tagPatternList"},
-        {"prefixes on untagged",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"tagPrefixList\": [\"a\"], \"countType\": \"imageCountMoreThan\", "
-                "\"countNumber\": 7}, \"action\": {\"type\": \"expire\"}}"),
-         "tagPrefixList applies only to tagStatus \"tagged\""},
-        {"five wildcards",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
-                "\"tagPatternList\": [\"*a*b*c*d*\"], \"countType\": \"imageCountMoreThan\", "
-                "\"countNumber\": 7}, \"action\": {\"type\": \"expire\"}}"),
-         "selection.tagPatternList[0]: '*a*b*c*d*' has more than 4 wildcards"},
-        {"zero count",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 0}, \"action\": "
-                "{\"type\": \"expire\"}}"),
-         "selection.countNumber: expected a whole number >= 1"},
-        {"unknown field",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1, \"tagStatuss\": 1}, "
-                "\"action\": {\"type\": \"expire\"}}"),
-         "rules[0]: unknown field 'tagStatuss'"},
-        {"wrong action",
-         POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": "
-                "{\"type\": \"delete\"}}"),
-         "rules[0]: action: expected {\"type\": \"expire\"}"},
-        {"priority zero",
-         POLICY("{\"rulePriority\": 0, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
-                "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": "
-                "{\"type\": \"expire\"}}"),
-         "rules[0]: rulePriority: expected a whole number >= 1"},
-        {"no rules", "{\"rules\": [], \"x\": \"padding padding padding padding padding padding "
-                     "padding padding padding padding padding\"}",
-         "unknown field 'x'"},
+    {"count rule",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 5}, \"action\": "
+            "{\"type\": \"expire\"}}"),
+     NULL},
+    {"days rule with prefixes",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
+            "\"tagPrefixList\": [\"v1\"], \"countType\": \"sinceImagePushed\", "
+            "\"countUnit\": \"days\", \"countNumber\": 30}, \"action\": {\"type\": "
+            "\"expire\"}}"),
+     NULL},
+    {"any rule last",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
+            "\"tagPatternList\": [\"*-rc*\"], \"countType\": \"imageCountMoreThan\", "
+            "\"countNumber\": 1}, \"action\": {\"type\": \"expire\"}}, {\"rulePriority\": "
+            "10, \"selection\": {\"tagStatus\": \"any\", \"countType\": "
+            "\"imageCountMoreThan\", \"countNumber\": 100}, \"action\": {\"type\": "
+            "\"expire\"}}"),
+     NULL},
+    {"too short", "{\"rules\": []}", "has 13 characters"},
+    {"not JSON", POLICY("{\"rulePriority\": 1, " PAD ",}") "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+     "invalid JSON"},
+    {"any rule not last",
+     POLICY("{\"rulePriority\": 5, " PAD ", \"selection\": {\"tagStatus\": \"any\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 3}, \"action\": "
+            "{\"type\": \"expire\"}}, {\"rulePriority\": 9, \"selection\": {\"tagStatus\": "
+            "\"untagged\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, "
+            "\"action\": {\"type\": \"expire\"}}"),
+     "rules[0]: a rule with tagStatus \"any\" must have the highest rulePriority"},
+    {"duplicate priority",
+     POLICY("{\"rulePriority\": 2, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": "
+            "{\"type\": \"expire\"}}, {\"rulePriority\": 2, \"selection\": {\"tagStatus\": "
+            "\"untagged\", \"countType\": \"imageCountMoreThan\", \"countNumber\": 2}, "
+            "\"action\": {\"type\": \"expire\"}}"),
+     "rules[1]: rulePriority: 2 is also the priority of rules[0]"},
+    {"days without unit",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"sinceImagePushed\", \"countNumber\": 7}, \"action\": "
+            "{\"type\": \"expire\"}}"),
+     "rules[0]: selection.countUnit: expected \"days\""},
+    {"unit with count",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countUnit\": \"days\", "
+            "\"countNumber\": 7}, \"action\": {\"type\": \"expire\"}}"),
+     "rules[0]: selection.countUnit: not allowed"},
+    {"tagged without list",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 7}, \"action\": "
+            "{\"type\": \"expire\"}}"),
+     "tagStatus \"tagged\" needs tagPrefixList or tagPatternList"},
+    {"prefixes on untagged",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"tagPrefixList\": [\"a\"], \"countType\": \"imageCountMoreThan\", "
+            "\"countNumber\": 7}, \"action\": {\"type\": \"expire\"}}"),
+     "tagPrefixList applies only to tagStatus \"tagged\""},
+    {"five wildcards",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"tagged\", "
+            "\"tagPatternList\": [\"*a*b*c*d*\"], \"countType\": \"imageCountMoreThan\", "
+            "\"countNumber\": 7}, \"action\": {\"type\": \"expire\"}}"),
+     "selection.tagPatternList[0]: '*a*b*c*d*' has more than 4 wildcards"},
+    {"zero count",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 0}, \"action\": "
+            "{\"type\": \"expire\"}}"),
+     "selection.countNumber: expected a whole number >= 1"},
+    {"unknown field",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1, \"tagStatuss\": 1}, "
+            "\"action\": {\"type\": \"expire\"}}"),
+     "rules[0]: unknown field 'tagStatuss'"},
+    {"wrong action",
+     POLICY("{\"rulePriority\": 1, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": "
+            "{\"type\": \"delete\"}}"),
+     "rules[0]: action: expected {\"type\": \"expire\"}"},
+    {"priority zero",
+     POLICY("{\"rulePriority\": 0, " PAD ", \"selection\": {\"tagStatus\": \"untagged\", "
+            "\"countType\": \"imageCountMoreThan\", \"countNumber\": 1}, \"action\": "
+            "{\"type\": \"expire\"}}"),
+     "rules[0]: rulePriority: expected a whole number >= 1"},
+    {"no rules",
+     "{\"rules\": [], \"x\": \"padding padding padding padding padding padding "
+     "padding padding padding padding padding\"}",
+     "unknown field 'x'"},
 };
 
 static void test_policy_cases(void **state)
@@ -145,8 +146,8 @@ static void test_policy_too_long(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_policy_cases),
-                cmocka_unit_test(test_policy_too_long),
+            cmocka_unit_test(test_policy_cases),
+            cmocka_unit_test(test_policy_too_long),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
