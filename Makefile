@@ -7,7 +7,7 @@ PYTHON      := /usr/bin/python3
 PYTEST      := $(PYTHON) -m pytest
 PYTEST_ARGS ?=
 
-.PHONY: all deps test unit e2e test-asan demo format format-check clean
+.PHONY: all deps test unit e2e test-asan fuzz demo format format-check clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -25,17 +25,26 @@ unit: all
 	meson test -C $(BUILD) --print-errorlogs
 
 e2e: all
-	ECR_SYNC=$(CURDIR)/$(BUILD)/ecr-sync $(PYTEST) tests/e2e $(PYTEST_ARGS)
+	ECR_SYNC=$(CURDIR)/$(BUILD)/ecr-sync \
+		AWS_CREDENTIALS_TOOL=$(CURDIR)/$(BUILD)/tests/unit/aws-credentials-tool \
+		$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 test-asan: $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
 	meson test -C $(BUILD_ASAN) --print-errorlogs
 	ECR_SYNC=$(CURDIR)/$(BUILD_ASAN)/ecr-sync ECR_SYNC_SANITIZED=1 \
+		AWS_CREDENTIALS_TOOL=$(CURDIR)/$(BUILD_ASAN)/tests/unit/aws-credentials-tool \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 # Every test on the regular build, then again under ASan and UBSan.
 test: unit e2e test-asan
+
+# libFuzzer with ASan and UBSan in BUILD_FUZZ (default build-fuzz): each target
+# runs FUZZ_SECONDS (default 60), all targets unless FUZZ_TARGETS names some,
+# e.g. FUZZ_TARGETS="manifest sigv4". Needs clang.
+fuzz: | deps
+	tests/fuzz/run-fuzzers.sh $(or $(BUILD_FUZZ),build-fuzz) $(or $(FUZZ_SECONDS),60) $(FUZZ_TARGETS)
 
 demo: all
 	$(PYTHON) scripts/demo.py $(CURDIR)/$(BUILD)/ecr-sync
