@@ -10,6 +10,7 @@ packages="
   libcmocka-dev
   python3 python3-pytest python3-jwt python3-cryptography python3-botocore
   docker-registry skopeo apache2-utils zstd curl awscli
+  clang libclang-rt-14-dev
 "
 
 missing=""

@@ -234,5 +234,7 @@ int es_blob_transfer(const struct es_blob_job *job, enum es_blob_outcome *outcom
         }
         if (r < 0)
                 return es_error_prefix(err, "copy blob '%s'", job->descriptor->digest);
+        /* A failed attempt's message is history once a later one succeeded. */
+        es_error_release(err);
         return 0;
 }

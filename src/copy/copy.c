@@ -90,6 +90,7 @@ static void *blob_worker(void *ctx)
                 r = es_blob_transfer(job, &outcome, &err);
                 if (r >= 0) {
                         record_outcome(queue, job, outcome);
+                        es_error_release(&err);
                         continue;
                 }
 
