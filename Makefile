@@ -7,7 +7,7 @@ PYTHON      := /usr/bin/python3
 PYTEST      := $(PYTHON) -m pytest
 PYTEST_ARGS ?=
 
-.PHONY: all deps test unit e2e test-asan fuzz demo format format-check clean
+.PHONY: all deps test unit e2e test-asan fuzz demo format format-check clean bench
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -39,6 +39,13 @@ test-asan: $(BUILD_ASAN)/build.ninja
 
 # Every test on the regular build, then again under ASan and UBSan.
 test: unit e2e test-asan
+
+# ecr-sync against skopeo sync on local registries. QUICK=1: small catalogue,
+# one round, no goals checked. BENCH_ARGS: more options of bench/run.py,
+# such as --rounds 5 or --targets ecr.
+bench: all
+	$(PYTHON) bench/run.py --ecr-sync $(CURDIR)/$(BUILD)/ecr-sync \
+		$(if $(filter 1,$(QUICK)),--quick) $(BENCH_ARGS)
 
 # libFuzzer with ASan and UBSan in BUILD_FUZZ (default build-fuzz): each target
 # runs FUZZ_SECONDS (default 60), all targets unless FUZZ_TARGETS names some,
