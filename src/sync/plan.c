@@ -233,16 +233,23 @@ static int decide(struct es_plan_image *image, struct es_plan_item *item,
                                          "it and it cannot be copied byte for byte");
         } else if (target_digest == NULL) {
                 item->action = ES_SYNC_COPY;
-                item->reason = es_strdup("missing at the target");
+                item->reason =
+                    es_strdup(image->config->n_platforms > 0 && info.media_type &&
+                                      es_media_type_is_index(info.media_type)
+                                  ? "missing at the target; a new index of the selected platforms "
+                                    "is pushed, so its digest will differ from upstream"
+                                  : "missing at the target");
         } else if (strcmp(target_digest, info.digest) == 0) {
                 item->action = ES_SYNC_SKIP;
                 item->reason = es_strdup("same digest");
         } else if (image->config->n_platforms > 0) {
                 r = recorded_source_matches(image, item->tag, info.digest, &same, err);
                 item->action = same ? ES_SYNC_SKIP : ES_SYNC_UPDATE;
-                item->reason =
-                    es_strdup(same ? "platform-filtered index made from the same source digest"
-                                   : "the source digest changed since the filtered index was made");
+                item->reason = es_strdup(
+                    same ? "platform-filtered index made from the same source digest (its "
+                           "own digest differs from upstream by design)"
+                         : "the source digest or the platforms changed since the filtered "
+                           "index was made");
         } else {
                 item->action = ES_SYNC_UPDATE;
                 item->reason = es_strdup("the target has another digest");
