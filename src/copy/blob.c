@@ -207,11 +207,13 @@ static int transfer_once(const struct es_blob_job *job, enum es_blob_outcome *ou
                 return upload_or_mount(job, job->mount_from, outcome, err);
 
         /* Another copy of this run may hold or be transferring the blob: wait, then mount. */
-        if (es_blob_index_claim(index, registry, digest, &from) == ES_BLOB_CLAIM_MOUNT &&
-            strcmp(from, job->dst_repository) != 0)
-                return upload_or_mount(job, from, outcome, err);
-        if (from != NULL)
-                return upload_or_mount(job, job->mount_from, outcome, err);
+        if (es_blob_index_claim(index, registry, digest, &from) == ES_BLOB_CLAIM_MOUNT) {
+                if (strcmp(from, job->dst_repository) != 0)
+                        return upload_or_mount(job, from, outcome, err);
+                /* Another copy put it into this very repository after our HEAD. */
+                *outcome = ES_BLOB_EXISTS;
+                return 0;
+        }
 
         r = upload_or_mount(job, job->mount_from, outcome, err);
         es_blob_index_done(index, registry, digest, job->dst_repository, r >= 0);

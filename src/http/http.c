@@ -82,7 +82,8 @@ int es_http_new(const struct es_http_options *options, struct es_http **out, str
         curl_share_setopt(http->share, CURLSHOPT_USERDATA, http);
         curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-        curl_share_setopt(http->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+        /* Connections are not shared: libcurl does not support sharing its connection cache
+         * between threads. Each pooled easy handle keeps its own connections instead. */
 
         if (options && options->ca_file)
                 http->ca_file = es_strdup(options->ca_file);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The libcurl transport. One es_http is shared by every thread of a run: it
- * owns a pool of easy handles and a share handle, so connections, DNS
- * answers and TLS sessions are reused across requests and threads.
+ * owns a pool of easy handles, each keeping its connections between requests,
+ * and a share handle for DNS answers and TLS sessions across threads.
  *
  * Requests are described by es_http_request and performed synchronously on
  * the calling thread. Response bodies go to a size-capped buffer, or, for
