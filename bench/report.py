@@ -2,8 +2,9 @@
 """Turn the measurements of a benchmark run into medians, ratios and a table.
 
 Each measurement is a dict with at least tool, target, phase and round,
-plus the measured values. A value in the table is the median over rounds,
-and a ratio is the ecr-sync median divided by the other tool's median.
+plus the measured values. A value in the table is the median over the
+rounds whose run counts (see counts()), and a ratio is the ecr-sync median
+divided by the other tool's median.
 """
 
 import statistics
@@ -67,9 +68,29 @@ BLOB_ROWS = (
 )
 
 
+def counts(measurement, measurements):
+    """Return whether a run enters the medians.
+
+    A run counts when it exited with status 0 in time. A no-op run counts
+    only when the first sync before it in the same round also did, because
+    after a failed first sync the re-sync has work to do.
+    """
+    if measurement["returncode"] != 0 or measurement.get("timed_out"):
+        return False
+    if measurement["phase"] != "noop":
+        return True
+    return any(other["phase"] == "first" and other["returncode"] == 0
+               and not other.get("timed_out")
+               for other in measurements
+               if other["tool"] == measurement["tool"]
+               and other["target"] == measurement["target"]
+               and other["round"] == measurement["round"])
+
+
 def median_of(measurements, tool, target, phase, value):
     values = [value(m) for m in measurements
-              if m["tool"] == tool and m["target"] == target and m["phase"] == phase]
+              if m["tool"] == tool and m["target"] == target and m["phase"] == phase
+              and counts(m, measurements)]
     return statistics.median(values) if values else None
 
 
@@ -127,13 +148,15 @@ def markdown_table(rows):
 
 def runs_table(measurements):
     """Return every measurement as a Markdown table, for the record."""
-    lines = ["| round | target | tool | phase | exit | wall (s) | CPU (s) | peak RSS (MiB) "
-             "| requests | source manifest GETs | source MiB |",
-             "|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| round | target | tool | phase | exit | in medians | wall (s) | CPU (s) "
+             "| peak RSS (MiB) | requests | source manifest GETs | source MiB |",
+             "|---:|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for m in measurements:
         rss = "n/a" if m.get("peak_rss_kib") is None else f"{m['peak_rss_kib'] / 1024:.1f}"
+        counted = "yes" if counts(m, measurements) else "**no**"
         lines.append(
             f"| {m['round']} | {m['target']} | {m['tool']} | {m['phase']} | {m['returncode']} | "
+            f"{counted} | "
             f"{m['wall_seconds']:.2f} | {m['cpu_seconds']:.2f} | {rss} | "
             f"{m.get('requests', 'n/a')} | {m.get('source_manifest_gets', 'n/a')} | "
             f"{m.get('source_bytes', 0) / MIB:.1f} |")

@@ -74,8 +74,11 @@ def parse_arguments(arguments):
     parser = argparse.ArgumentParser(
         prog="bench/run.py",
         description="Benchmark ecr-sync against skopeo sync on local registries.")
-    parser.add_argument("--ecr-sync", required=True, metavar="PATH",
-                        help="the ecr-sync binary to measure")
+    parser.add_argument("--ecr-sync", metavar="PATH",
+                        help="the ecr-sync binary to measure (required unless --render)")
+    parser.add_argument("--render", metavar="RESULTS",
+                        help="measure nothing: print the tables of an earlier run's "
+                             "results.json again")
     parser.add_argument("--quick", action="store_true",
                         help="small catalogue and one round, for `make test`")
     parser.add_argument("--rounds", type=int, metavar="N",
@@ -118,7 +121,10 @@ def parse_arguments(arguments):
         parser.error(f"--rounds must be at least 1, not {options.rounds}")
     if options.timeout is None:
         options.timeout = 300 if options.quick else 3600
-    options.ecr_sync = os.path.abspath(options.ecr_sync)
+    if options.ecr_sync is None and options.render is None:
+        parser.error("--ecr-sync PATH is required")
+    if options.ecr_sync is not None:
+        options.ecr_sync = os.path.abspath(options.ecr_sync)
     options.wrapper = shlex.split(options.ecr_sync_wrapper)
     return options
 
@@ -338,7 +344,7 @@ class Bench:
                 "returncode": result.returncode, "timed_out": result.timed_out,
                 "wall_seconds": result.wall_seconds, "cpu_seconds": result.cpu_seconds,
                 "peak_rss_kib": result.peak_rss_kib, "log": log_prefix,
-                "stderr_tail": result.stderr_tail() if result.returncode != 0 else "",
+                "stderr_summary": result.stderr_summary() if result.returncode != 0 else "",
                 **counters}
 
     def _check_run(self, name, phase, measurement):
@@ -347,7 +353,7 @@ class Bench:
         elif measurement["returncode"] != 0:
             self.failures.append(f"{name} {phase}: exit status {measurement['returncode']}; "
                                  f"see {measurement['log']}.stderr:\n"
-                                 f"{measurement['stderr_tail']}")
+                                 f"{measurement['stderr_summary']}")
         if (measurement["tool"] == "ecr-sync" and phase == "noop"
                 and measurement["source_manifest_gets"] != 0):
             self.failures.append(f"{name} noop: {measurement['source_manifest_gets']} manifest "
@@ -437,6 +443,12 @@ def stop_on_sigterm(signal_number, frame):
 
 def main(arguments):
     options = parse_arguments(arguments)
+    if options.render:
+        with open(options.render, encoding="utf-8") as results:
+            document = json.load(results)
+        print_results(document, options.markdown)
+        return 1 if document["failures"] else 0
+
     # SIGTERM, and SIGINT even where the shell started the run with SIGINT
     # ignored, stop the servers and remove the targets' storage.
     signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -460,6 +472,7 @@ def main(arguments):
     binary_copy = os.path.join(log_dir, "ecr-sync")
     shutil.copy2(options.ecr_sync, binary_copy)
     options.ecr_sync = binary_copy
+    checkout = git_description()
     started = datetime.datetime.now(datetime.timezone.utc)
     load_at_start = load_average()
     source = stack.Source(log_dir, storage_dir)
@@ -479,52 +492,62 @@ def main(arguments):
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    # The quick catalogue is too small for the goals to mean anything.
-    rows = report.build_rows(bench.measurements, options.targets, with_goals=not options.quick)
-    summary = report.markdown_table(rows)
-    runs = report.runs_table(bench.measurements)
     document = {
         "date": started.isoformat(timespec="seconds"),
         "command": " ".join(["bench/run.py", *arguments]),
         "mode": spec.name,
         "rounds": options.rounds,
+        "targets": options.targets,
         "machine": machine_description(),
         "load_average": {"start": load_at_start, "end": load_average()},
         "versions": versions(options),
         "ecr_sync_sha256": file_sha256(options.ecr_sync),
-        "git": git_description(),
+        "git": checkout,
         "catalogue": describe_catalogue(catalogue),
         "cache": storage_dir if cached else None,
         "cache_bytes": folder_bytes(storage_dir) if cached else None,
-        "rows": rows,
         "measurements": bench.measurements,
         "failures": bench.failures,
     }
+    document["rows"] = print_results(document, options.markdown)
     write_results(os.path.join(log_dir, "results.json"), document)
+    print(f"results: {os.path.join(log_dir, 'results.json')}")
+    return 1 if bench.failures else 0
 
-    print(f"\necr-sync benchmark ({spec.name}, {options.rounds} round(s)), "
-          f"{started:%Y-%m-%d %H:%M} UTC")
-    print(f"catalogue: {describe_catalogue(catalogue)}")
-    print(f"ecr-sync: {document['versions']['ecr-sync']} at {document['git']}, "
+
+def print_results(document, markdown_path):
+    """Print the tables and problems of a results document and return the table rows.
+
+    The tables are also written to markdown_path unless it is None.
+    """
+    measurements = document["measurements"]
+    targets = document.get("targets") or [
+        name for name in stack.TARGETS if any(m["target"] == name for m in measurements)]
+    # The quick catalogue is too small for the goals to mean anything.
+    rows = report.build_rows(measurements, targets, with_goals=document["mode"] != "quick")
+    summary = report.markdown_table(rows)
+    runs = report.runs_table(measurements)
+    load = document["load_average"]
+
+    print(f"\necr-sync benchmark ({document['mode']}, {document['rounds']} round(s)), "
+          f"{document['date']}")
+    print(f"catalogue: {document['catalogue']}")
+    print(f"ecr-sync: {document['versions']['ecr-sync']} at {document.get('git', 'unknown')}, "
           f"skopeo: {document['versions']['skopeo']}")
-    print(f"load average (1, 5, 15 min): {load_at_start} at the start, "
-          f"{document['load_average']['end']} at the end\n")
+    print(f"load average (1, 5, 15 min): {load['start']} at the start, {load['end']} at the end\n")
     print(summary)
     print(f"\nevery run:\n\n{runs}\n")
-    if options.markdown:
-        with open(options.markdown, "w", encoding="utf-8") as output:
+    if markdown_path:
+        with open(markdown_path, "w", encoding="utf-8") as output:
             output.write(summary + "\n\n" + runs + "\n")
-    if cached:
-        print(f"cached source storage: {storage_dir} "
-              f"({folder_bytes(storage_dir) / GIB:.2f} GiB)")
-    print(f"results: {os.path.join(log_dir, 'results.json')}")
-
-    if bench.failures:
-        print(f"\n{len(bench.failures)} problem(s):", file=sys.stderr)
-        for failure in bench.failures:
+    if document.get("cache"):
+        print(f"cached source storage: {document['cache']} "
+              f"({document['cache_bytes'] / GIB:.2f} GiB)")
+    if document["failures"]:
+        print(f"\n{len(document['failures'])} problem(s):", file=sys.stderr)
+        for failure in document["failures"]:
             print(f"- {failure}", file=sys.stderr)
-        return 1
-    return 0
+    return rows
 
 
 if __name__ == "__main__":

@@ -40,13 +40,12 @@ class ProcessResult:
     stdout_path: str
     stderr_path: str
 
-    def stdout(self):
-        with open(self.stdout_path, encoding="utf-8", errors="replace") as output:
-            return output.read()
-
-    def stderr_tail(self, lines=20):
+    def stderr_summary(self, count=10):
+        """Return the first count stderr lines that start with "error", else the last count."""
         with open(self.stderr_path, encoding="utf-8", errors="replace") as output:
-            return "".join(output.readlines()[-lines:])
+            lines = output.readlines()
+        errors = [line for line in lines if line.lower().startswith("error")]
+        return "".join(errors[:count] if errors else lines[-count:])
 
 
 def _wait_for_exit(pid):
