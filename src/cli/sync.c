@@ -342,7 +342,7 @@ static int run_sync(const struct sync_args *args, const struct es_sync_config *c
         credentials = es_config_credentials_new(config, &registries.docker, &registries);
         options.credentials = es_config_credentials_provider(credentials);
 
-        if (es_plan_build(config, &registries, &plan, &err) < 0) {
+        if (es_plan_build(config, &registries, args->jobs, &plan, &err) < 0) {
                 es_log_error("%s", es_error_message(&err));
                 status = ES_EXIT_FAILED;
                 goto done;

@@ -60,7 +60,7 @@ struct es_plan_image {
         char *error;                /* set when the image could not be planned; owned */
         size_t n_source_tags;
         bool warn_many_tags; /* no tag filter and more than 100 tags */
-        double seconds;
+        double seconds;      /* planning requests for this image, summed over workers */
 };
 
 struct es_plan {
@@ -71,12 +71,15 @@ struct es_plan {
 };
 
 /*
- * Plan every image of config. Images whose listing fails get their error
- * in images[i].error and no items; the plan still succeeds. Returns an
- * error only for failures that affect every image (such as the target
- * registry's credentials). Release with es_plan_release().
+ * Plan every image of config, sending up to jobs requests at a time: the
+ * images' listings, then a HEAD per listed target tag (not for ECR, whose
+ * listing has the digests), then a HEAD per kept source tag. Images whose
+ * listing fails get their error in images[i].error and no items; the plan
+ * still succeeds. Returns an error only for failures that affect every
+ * image (such as the target registry's credentials). Release with
+ * es_plan_release().
  */
-int es_plan_build(const struct es_sync_config *config, struct es_registries *registries,
+int es_plan_build(const struct es_sync_config *config, struct es_registries *registries, int jobs,
                   struct es_plan *plan, struct es_error *err);
 
 void es_plan_release(struct es_plan *plan);
