@@ -32,7 +32,16 @@
 #define ES_MAX_INDEX_DEPTH 4
 
 /* Bytes buffered between a blob download and its upload. */
-#define ES_STREAM_BUFFER_SIZE (1024u * 1024)
+#define ES_STREAM_BUFFER_SIZE (256u * 1024)
+
+/* The smallest stream buffer, for blobs smaller than that. */
+#define ES_STREAM_BUFFER_MIN (16u * 1024)
+
+/* Allocations from this size up get their own mapping, returned when freed. */
+#define ES_MMAP_THRESHOLD (128u * 1024)
+
+/* malloc arenas shared by all threads. */
+#define ES_MALLOC_ARENAS 2
 
 /* Redirects followed for one request. */
 #define ES_MAX_REDIRECTS 10

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ecr-sync: entry point, subcommand dispatch and the common options. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 #include <openssl/opensslv.h>
 
+#include "base/limits.h"
 #include "base/log.h"
 #include "cli/cli.h"
 #include "config.h"
@@ -103,6 +105,19 @@ static void on_signal(int signo)
         _exit(128 + signo);
 }
 
+/*
+ * Each blob copy allocates a stream buffer and frees it when done. glibc
+ * raises its mmap threshold after the first such free and from then on
+ * keeps freed buffers in its per-thread arenas, so the peak stays resident
+ * for the whole run. A fixed threshold hands them back at once, and two
+ * arenas keep the small allocations of many threads from spreading out.
+ */
+static void setup_memory(void)
+{
+        mallopt(M_MMAP_THRESHOLD, ES_MMAP_THRESHOLD);
+        mallopt(M_ARENA_MAX, ES_MALLOC_ARENAS);
+}
+
 static void setup_signals(void)
 {
         struct sigaction action = {.sa_handler = on_signal};
@@ -123,6 +138,7 @@ int main(int argc, char **argv)
         const char *command;
         int opt;
 
+        setup_memory();
         setup_signals();
         es_log_setup(log_level, log_format);
         srandom((unsigned)getpid());

@@ -100,6 +100,16 @@ static int check_download(struct download *download, struct es_error *err)
         return 0;
 }
 
+/* Small blobs need no full-size stream buffer. */
+static size_t stream_buffer_size(int64_t blob_size)
+{
+        if (blob_size < (int64_t)ES_STREAM_BUFFER_MIN)
+                return ES_STREAM_BUFFER_MIN;
+        if (blob_size > (int64_t)ES_STREAM_BUFFER_SIZE)
+                return ES_STREAM_BUFFER_SIZE;
+        return (size_t)blob_size;
+}
+
 static int stream_copy(const struct es_blob_job *job, char *location, struct es_error *err)
 {
         struct download download = {.job = job, .err = ES_ERROR_INIT};
@@ -108,7 +118,7 @@ static int stream_copy(const struct es_blob_job *job, char *location, struct es_
         pthread_t thread;
         int r, upload_r;
 
-        download.pipe = source.pipe = es_pipe_new(ES_STREAM_BUFFER_SIZE);
+        download.pipe = source.pipe = es_pipe_new(stream_buffer_size(job->descriptor->size));
         download.sha256 = es_sha256_new();
         if (pthread_create(&thread, NULL, download_run, &download) != 0) {
                 es_pipe_free(download.pipe);
