@@ -37,8 +37,10 @@ test-asan: $(BUILD_ASAN)/build.ninja
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
-# Every test on the regular build, then again under ASan and UBSan.
+# Every test on the regular build, then again under ASan and UBSan, then the
+# quick benchmark, so that bench/ keeps working.
 test: unit e2e test-asan
+	$(MAKE) bench QUICK=1
 
 # ecr-sync against skopeo sync on local registries. QUICK=1: small catalogue,
 # one round, no goals checked. BENCH_ARGS: more options of bench/run.py,
