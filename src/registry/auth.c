@@ -2,7 +2,6 @@
 /* Registry authentication: challenges, token requests, token cache. */
 #include "registry/auth.h"
 
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -14,13 +13,9 @@
 #include "base/limits.h"
 #include "base/log.h"
 #include "registry/challenge.h"
+#include "registry/token.h"
 #include "registry/url.h"
 
-/* Token lifetime when the response gives none, as the token spec says. */
-#define DEFAULT_TOKEN_LIFETIME 60
-/* Largest token accepted, and the longest lifetime believed. */
-#define MAX_TOKEN_LENGTH   (64 * 1024)
-#define MAX_TOKEN_LIFETIME (24 * 3600)
 /* Tries of one token request after network failures, 5xx and 429. */
 #define TOKEN_ATTEMPTS 3
 
@@ -195,18 +190,6 @@ static char *basic_header_remembered(struct es_auth *auth, const struct es_crede
 }
 
 /* Tokens go into a header line: reject anything that could split or corrupt it. */
-static bool token_is_valid(const char *token)
-{
-        size_t len = strlen(token);
-
-        if (len == 0 || len > MAX_TOKEN_LENGTH)
-                return false;
-        for (const char *p = token; *p; p++)
-                if (*p <= ' ' || *p >= 127)
-                        return false;
-        return true;
-}
-
 static char *token_url(const struct es_auth *auth, const char *scope, const char *account)
 {
         _cleanup_free_ char *scopes = es_strdup(scope);
@@ -228,44 +211,6 @@ static char *token_url(const struct es_auth *auth, const char *scope, const char
                 url = next;
         }
         return url;
-}
-
-/* Parse a token response into *token and *lifetime. */
-static int parse_token_response(const struct es_auth *auth, const struct es_buf *body, char **token,
-                                long *lifetime, struct es_error *err)
-{
-        json_t *root, *value;
-        const char *text = NULL;
-
-        root = json_loadb(body->data ? body->data : "", body->len, 0, NULL);
-        if (root == NULL || !json_is_object(root)) {
-                json_decref(root);
-                return es_error_set(err, ES_ERR_PROTOCOL,
-                                    "token response from '%s' is not a JSON object", auth->realm);
-        }
-
-        value = json_object_get(root, "token");
-        if (json_is_string(value) && json_string_length(value) > 0)
-                text = json_string_value(value);
-        value = json_object_get(root, "access_token");
-        if (text == NULL && json_is_string(value))
-                text = json_string_value(value);
-        if (text == NULL || !token_is_valid(text)) {
-                json_decref(root);
-                return es_error_set(err, ES_ERR_PROTOCOL,
-                                    "token response from '%s' holds no usable token", auth->realm);
-        }
-
-        *lifetime = DEFAULT_TOKEN_LIFETIME;
-        value = json_object_get(root, "expires_in");
-        if (json_is_integer(value) && json_integer_value(value) > 0)
-                *lifetime = (long)json_integer_value(value);
-        if (*lifetime > MAX_TOKEN_LIFETIME)
-                *lifetime = MAX_TOKEN_LIFETIME;
-
-        *token = es_strdup(text);
-        json_decref(root);
-        return 0;
 }
 
 static int request_token(struct es_auth *auth, const char *scope, char **token, long *lifetime,
@@ -346,7 +291,8 @@ static int request_token(struct es_auth *auth, const char *scope, char **token, 
                                  "token response for '%s' is larger than %u bytes", auth->registry,
                                  ES_MAX_TOKEN_RESPONSE);
         } else {
-                r = parse_token_response(auth, &response.body, token, lifetime, err);
+                r = es_token_response_parse(response.body.data, response.body.len, auth->realm,
+                                            token, lifetime, err);
         }
         es_http_response_release(&response);
         return r;
