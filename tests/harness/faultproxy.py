@@ -50,9 +50,6 @@ example to send a registry's token realm through a second proxy.
 import dataclasses
 import fcntl
 import http.client
-import http.server
-import json
-import logging
 import os
 import re
 import secrets
@@ -63,22 +60,17 @@ import threading
 import time
 import urllib.parse
 
-from . import runtime
+from . import relay, runtime
+from .relay import error_document
 
 REDIRECT_HOST = "127.0.0.2"
 COPY_CHUNK_BYTES = 64 * 1024
-UPSTREAM_TIMEOUT_SECONDS = 120
-LISTEN_BACKLOG = 128
 DRIP_INTERVAL_SECONDS = 0.05
 RECORDS_IDLE_TIMEOUT_SECONDS = 5
 # Maximum wait for the client to acknowledge the bytes sent before a reset.
 RESET_FLUSH_TIMEOUT_SECONDS = 2
 INJECTED_MESSAGE = "injected by the test fault proxy"
 
-# Headers that describe one connection and are never forwarded.
-_HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "transfer-encoding", "upgrade", "expect", "proxy-connection"})
 # Response headers whose absolute URLs are rewritten.
 _URL_HEADERS = frozenset({"location", "content-location", "link", "www-authenticate"})
 _ERROR_CODES = {401: "UNAUTHORIZED", 404: "NOT_FOUND", 429: "TOOMANYREQUESTS",
@@ -122,11 +114,6 @@ class Fault:
         if self.kind == "redirect":
             return f"redirect {self.status} to {self.target.url}"
         return self.kind
-
-
-def error_document(code, message):
-    """Return a distribution API error body as bytes."""
-    return json.dumps({"errors": [{"code": code, "message": message, "detail": None}]}).encode()
 
 
 def status(code, headers=(), body=None, forward=False):
@@ -302,81 +289,16 @@ def parse_upstream(upstream):
     return parts.hostname, parts.port
 
 
-class _RequestBody:
-    """The request body, read in pieces as it is forwarded or drained."""
-
-    def __init__(self, rfile, headers):
-        self._rfile = rfile
-        self.chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
-        self.declared = headers.get("Content-Length")
-        self.length = 0
-        if not self.chunked and self.declared is not None:
-            try:
-                self.length = int(self.declared)
-            except ValueError:
-                self.length = -1
-        self.received = 0
-        self.started = False
-
-    @property
-    def valid(self):
-        return self.chunked or self.length >= 0
-
-    @property
-    def empty(self):
-        return not self.chunked and self.length == 0
-
-    def pieces(self):
-        """Yield the body in pieces, or nothing when it was already read."""
-        if self.started:
-            return
-        self.started = True
-        if self.chunked:
-            yield from self._chunked_pieces()
-        else:
-            yield from self._exact_pieces(self.length)
-
-    def _exact_pieces(self, size):
-        remaining = size
-        while remaining > 0:
-            data = self._rfile.read(min(COPY_CHUNK_BYTES, remaining))
-            if not data:
-                raise ConnectionError("the client closed the connection inside the request body")
-            remaining -= len(data)
-            self.received += len(data)
-            yield data
-
-    def _chunked_pieces(self):
-        while True:
-            line = self._rfile.readline(1024)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise ConnectionError(f"invalid chunk size line {line[:40]!r}") from None
-            if size == 0:
-                while self._rfile.readline(65536) not in (b"\r\n", b"\n", b""):
-                    pass
-                return
-            yield from self._exact_pieces(size)
-            self._rfile.readline(1024)
-
-    def drain(self):
-        for _ in self.pieces():
-            pass
-
-
 class _Exchange:
     """What was sent back for one request, filled in while it is handled."""
 
     def __init__(self):
         self.status = 0
-        self.headers_sent = False
         self.response_bytes = 0
 
 
-class _Server(runtime.LoggingHTTPServer):
-    # The default backlog of 5 makes parallel clients wait for SYN retries.
-    request_queue_size = LISTEN_BACKLOG
+class _Server(relay.ProxyServer):
+    """A ProxyServer that can end a connection with a TCP RST."""
 
     def __init__(self, address, handler_class, log):
         super().__init__(address, handler_class, log)
@@ -457,33 +379,22 @@ class _Listener:
         return f"http://{self.host}"
 
     def start(self):
-        self.logger = logging.getLogger(f"harness.faultproxy.{self.name}.{id(self):x}")
-        self.logger.setLevel(logging.INFO)
-        self.logger.propagate = False
-        self._log_handler = logging.FileHandler(self.log_path, encoding="utf-8")
-        self._log_handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s %(threadName)s %(message)s"))
-        self.logger.addHandler(self._log_handler)
-        runtime.register_log(self.log_path)
+        self.logger, self._log_handler = runtime.open_logger(
+            f"harness.faultproxy.{self.name}.{id(self):x}", self.log_path)
         self._server = _Server((self.listen_host, 0), self._handler_class(), self.logger.error)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name=f"{self.name}-{self.port}", daemon=True)
-        self._thread.start()
+        self._thread = runtime.serve_in_thread(self._server, f"{self.name}-{self.port}")
         self.logger.info("listening on %s, forwarding to http://%s:%d", self.url,
                          *self.upstream)
         return self
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+            runtime.stop_serving(self._server, self._thread)
             self._server = None
             self.logger.info("stopped")
         if self._log_handler is not None:
-            self.logger.removeHandler(self._log_handler)
-            self._log_handler.close()
+            runtime.close_logger(self.logger, self._log_handler)
             self._log_handler = None
 
     def __enter__(self):
@@ -629,71 +540,20 @@ class RedirectTarget(_Listener):
         return _make_redirect_handler(self)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Forwarding and response helpers for both listeners."""
+class _Handler(relay.RelayHandler):
+    """Response helpers for both listeners, which forward to the owner's upstream."""
 
-    protocol_version = "HTTP/1.1"
     owner = None  # the FaultProxy or RedirectTarget, set by the subclass
-
-    def log_message(self, format, *args):
-        # Requests are logged to the listener's log without credentials.
-        pass
+    url_headers = _URL_HEADERS
 
     def setup(self):
         super().setup()
         # Without Nagle's algorithm, bytes written before a reset leave at
         # once instead of waiting for the client's delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._upstream = None
 
-    def finish(self):
-        self._close_upstream()
-        super().finish()
-
-    def _close_upstream(self):
-        if self._upstream is not None:
-            self._upstream.close()
-            self._upstream = None
-
-    # Requests to the upstream.
-
-    def _send_upstream(self, method, target, headers, body):
-        if self._upstream is None:
-            host, port = self.owner.upstream
-            self._upstream = http.client.HTTPConnection(host, port,
-                                                        timeout=UPSTREAM_TIMEOUT_SECONDS)
-        connection = self._upstream
-        connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
-        for name, value in headers:
-            connection.putheader(name, value)
-        if body is not None and body.chunked:
-            connection.putheader("Transfer-Encoding", "chunked")
-        elif body is not None and body.declared is not None:
-            connection.putheader("Content-Length", str(body.length))
-        connection.endheaders()
-        if body is not None:
-            for piece in body.pieces():
-                if body.chunked:
-                    connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
-                else:
-                    connection.send(piece)
-            if body.chunked:
-                connection.send(b"0\r\n\r\n")
-        return connection.getresponse()
-
-    def _forward(self, method, target, headers, body):
-        """Send a request upstream and return the response.
-
-        A kept-alive upstream connection that the server closed is opened
-        again, unless part of the request body was already sent.
-        """
-        try:
-            return self._send_upstream(method, target, headers, body)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            self._close_upstream()
-            if body is not None and body.started and not body.empty:
-                raise
-            return self._send_upstream(method, target, headers, body)
+    def upstream_address(self):
+        return self.owner.upstream
 
     # Sending responses.
 
@@ -703,36 +563,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.headers_sent = True
         exchange.status = code
-        exchange.headers_sent = True
         if self.command != "HEAD" and body:
             self.wfile.write(body)
             exchange.response_bytes += len(body)
 
     def _relay(self, response, exchange, fault=None, rewrite=None):
         """Send the upstream's response to the client, streaming its body through fault."""
-        self.send_response_only(response.status, response.reason)
-        for name, value in response.getheaders():
-            lower = name.lower()
-            if lower in _HOP_BY_HOP or lower == "content-length":
-                continue
-            if rewrite is not None and lower in _URL_HEADERS:
-                value = rewrite(value)
-            self.send_header(name, value)
-        length = response.getheader("Content-Length")
-        has_body = (self.command != "HEAD" and response.status >= 200
-                    and response.status not in (204, 304))
-        if length is not None:
-            self.send_header("Content-Length", length)
-        elif has_body:
-            self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
+        has_body, chunked = self.send_relayed_head(response, rewrite)
         exchange.status = response.status
-        exchange.headers_sent = True
         if not has_body:
             response.read()
             return
-        self._stream_body(response, exchange, fault, chunked=length is None)
+        self._stream_body(response, exchange, fault, chunked)
 
     def _stream_body(self, response, exchange, fault, chunked):
         kind = fault.kind if fault is not None else None
@@ -759,10 +603,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 changed = bytearray(data)
                 changed[fault.offset - sent] ^= fault.mask
                 data = bytes(changed)
-            if chunked:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-            else:
-                self.wfile.write(data)
+            self.write_body_piece(data, chunked)
             sent += len(data)
             exchange.response_bytes = sent
             if drip_until is not None and time.monotonic() < drip_until:
@@ -771,14 +612,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if limit is not None:
             # The rest of the upstream body is never read, so that
             # connection cannot be reused.
-            self._close_upstream()
+            self.close_upstream()
             if kind == "reset":
                 self._reset_connection()
             else:
                 self.close_connection = True
             return
         if chunked:
-            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.write(relay.LAST_CHUNK)
 
     def _reset_connection(self):
         """End the client connection with a TCP RST instead of a FIN.
@@ -806,32 +647,22 @@ def _make_proxy_handler(proxy):
         owner = proxy
         server_version = "ecr-sync-test-faultproxy"
 
-        def do_GET(self):
-            self._handle()
-
-        do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
         def _forward_headers(self, with_authorization=True, with_range=True):
+            drop = {"content-length"}
             headers = []
             if not proxy.preserve_host:
+                drop.add("host")
                 headers.append(("Host", "{}:{}".format(*proxy.upstream)))
-            for name, value in self.headers.items():
-                lower = name.lower()
-                if lower in _HOP_BY_HOP or lower == "content-length":
-                    continue
-                if lower == "host" and not proxy.preserve_host:
-                    continue
-                if lower == "authorization" and not with_authorization:
-                    continue
-                if lower == "range" and not with_range:
-                    continue
-                headers.append((name, value))
-            return headers
+            if not with_authorization:
+                drop.add("authorization")
+            if not with_range:
+                drop.add("range")
+            return headers + relay.forwarded_headers(self.headers, drop)
 
         def _handle(self):
             started = time.monotonic()
             url = urllib.parse.urlsplit(self.path)
-            body = _RequestBody(self.rfile, self.headers)
+            body = relay.RequestBody(self.rfile, self.headers, COPY_CHUNK_BYTES)
             exchange = _Exchange()
             fault = proxy.select_fault(self.command, url.path, self.headers)
             proxy._recorder.begin()
@@ -841,19 +672,14 @@ def _make_proxy_handler(proxy):
                     self._send_simple(exchange, 400, (), error_document(
                         "UNSUPPORTED", "invalid Content-Length"))
                 elif fault is None:
-                    response = self._forward(self.command, self.path, self._forward_headers(),
-                                             body)
+                    response = self.forward(self.command, self.path, self._forward_headers(),
+                                            body)
                     self._relay(response, exchange, rewrite=proxy.rewrite_urls)
                 else:
                     self._apply(fault, body, exchange)
             except (OSError, http.client.HTTPException) as error:
-                # The client or the upstream went away mid-request, so neither
-                # connection can be trusted any more.
-                self.close_connection = True
-                self._close_upstream()
-                proxy.logger.warning("%s %s failed: %s: %s", self.command, url.path,
-                                     type(error).__name__, error)
-                if not exchange.headers_sent:
+                self.abandon(error, url.path, proxy.logger)
+                if not self.headers_sent:
                     try:
                         self._send_simple(exchange, 502, (), error_document(
                             "UNAVAILABLE", f"forwarding failed: {error}"))
@@ -888,22 +714,22 @@ def _make_proxy_handler(proxy):
                 self._send_simple(exchange, fault.status, (("Location", location),), b"")
             else:
                 headers = self._forward_headers(with_range=fault.kind != "ignore_range")
-                response = self._forward(self.command, self.path, headers, body)
+                response = self.forward(self.command, self.path, headers, body)
                 self._relay(response, exchange, fault, rewrite=proxy.rewrite_urls)
 
         def _discard_or_forward(self, fault, body):
             if not fault.forward:
                 body.drain()
                 return
-            response = self._forward(self.command, self.path, self._forward_headers(), body)
+            response = self.forward(self.command, self.path, self._forward_headers(), body)
             while response.read(COPY_CHUNK_BYTES):
                 pass
 
         def _send_challenge(self, exchange):
             # An unauthenticated HEAD changes nothing at the upstream, whatever
             # the original method, and gets the challenge for this path.
-            response = self._forward("HEAD", self.path,
-                                     self._forward_headers(with_authorization=False), None)
+            response = self.forward("HEAD", self.path,
+                                    self._forward_headers(with_authorization=False))
             response.read()
             challenges = [("WWW-Authenticate", proxy.rewrite_urls(value))
                           for name, value in response.getheaders()
@@ -923,15 +749,10 @@ def _make_redirect_handler(target):
         owner = target
         server_version = "ecr-sync-test-redirect-target"
 
-        def do_GET(self):
-            self._handle()
-
-        do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
         def _handle(self):
             started = time.monotonic()
             url = urllib.parse.urlsplit(self.path)
-            body = _RequestBody(self.rfile, self.headers)
+            body = relay.RequestBody(self.rfile, self.headers, COPY_CHUNK_BYTES)
             exchange = _Exchange()
             target._recorder.begin()
             try:
@@ -948,13 +769,10 @@ def _make_redirect_handler(target):
                     for name in ("Range", "Accept", "User-Agent"):
                         if self.headers.get(name) is not None:
                             headers.append((name, self.headers[name]))
-                    response = self._forward(self.command, path_and_query, headers, None)
+                    response = self.forward(self.command, path_and_query, headers)
                     self._relay(response, exchange)
             except (OSError, http.client.HTTPException) as error:
-                self.close_connection = True
-                self._close_upstream()
-                target.logger.warning("%s %s failed: %s: %s", self.command, url.path,
-                                      type(error).__name__, error)
+                self.abandon(error, url.path, target.logger)
             finally:
                 ended = time.monotonic()
                 target.logger.info("%s %s status=%d authorization=%s range=%s "

@@ -9,7 +9,7 @@ docker-registry 2.8 does not:
   returns every tag unsorted. The front fetches the full list, sorts it,
   returns at most min(n, page_size) tags after `last`, and adds
   `Link: </v2/NAME/tags/list?n=N&last=LAST>; rel="next"` while more remain.
-  `n` above MAX_TAGS_PAGE, negative or not a number gets 400
+  `n` above relay.MAX_TAGS_PAGE, negative or not a number gets 400
   PAGINATION_NUMBER_INVALID.
 - pull rate limits. With a limit set, every manifest GET and HEAD response
   carries `ratelimit-limit: LIMIT;w=WINDOW`, `ratelimit-remaining:
@@ -19,10 +19,11 @@ docker-registry 2.8 does not:
   without an Authorization header is forwarded even then, so that the
   client still gets the backend's 401 challenge first.
 
-Everything else passes through unchanged and streamed in COPY_CHUNK_BYTES
-pieces, including chunked request bodies, so blobs of any size never sit in
-memory. The client's Authorization header is forwarded, so the backend's 401
-challenges (with the token server's realm) reach the client as they are.
+Everything else passes through unchanged and streamed in
+relay.COPY_CHUNK_BYTES pieces, including chunked request bodies, so blobs
+of any size never sit in memory. The client's Authorization header is
+forwarded, so the backend's 401 challenges (with the token server's realm)
+reach the client as they are.
 Location headers that point at the backend are rewritten to the front's
 address, except on blob GET and HEAD responses, whose redirects stand for a
 CDN and pass unchanged.
@@ -32,7 +33,6 @@ Each request is logged to NAME.log in the log folder, without credentials.
 
 import dataclasses
 import http.client
-import http.server
 import json
 import logging
 import math
@@ -42,24 +42,16 @@ import threading
 import time
 import urllib.parse
 
-from . import runtime
+from . import relay, runtime
+from .relay import paginate_tags, parse_page_size
 
 DEFAULT_PAGE_SIZE = 100
-MAX_TAGS_PAGE = 1000
 DEFAULT_WINDOW_SECONDS = 21600
-COPY_CHUNK_BYTES = 256 * 1024
-BACKEND_TIMEOUT_SECONDS = 120
-LISTEN_BACKLOG = 128
 RATE_LIMIT_MESSAGE = (
     "You have reached your pull rate limit. You may increase the limit by authenticating "
     "and upgrading: https://www.docker.com/increase-rate-limit")
-API_VERSION_HEADER = ("Docker-Distribution-API-Version", "registry/2.0")
 
-# Headers that describe one connection and are never forwarded, and
-# headers the front sets itself when it forwards a request.
-_HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "transfer-encoding", "upgrade", "expect", "proxy-connection"})
+# Request headers the front sets itself when it forwards a request.
 _SET_ON_FORWARD = frozenset({"host", "content-length"})
 
 _ROUTE = re.compile(
@@ -116,121 +108,6 @@ class RateLimit:
     retry_after: int
 
 
-class _ErrorResponse(Exception):
-    """A distribution-style error that the front sends instead of forwarding."""
-
-    def __init__(self, status, code, message, headers=()):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = list(headers)
-
-
-def error_document(code, message):
-    """Return a distribution API error body as bytes."""
-    return json.dumps({"errors": [{"code": code, "message": message, "detail": None}]}).encode()
-
-
-def parse_page_size(text, page_size):
-    """Return the number of tags for one page from the `n` parameter text.
-
-    A missing `n` gives page_size. Raises _ErrorResponse for a value that
-    is not an integer from 0 to MAX_TAGS_PAGE.
-    """
-    if text is None:
-        return page_size
-    try:
-        requested = int(text)
-    except ValueError:
-        requested = -1
-    if not 0 <= requested <= MAX_TAGS_PAGE:
-        raise _ErrorResponse(
-            400, "PAGINATION_NUMBER_INVALID",
-            f"invalid number of results requested: n={text!r} is not an integer from 0 to "
-            f"{MAX_TAGS_PAGE}")
-    return min(requested, page_size)
-
-
-def paginate_tags(repository, tags, count, last):
-    """Return (page, Link header value or None) for sorted tags after `last`."""
-    remaining = [tag for tag in tags if last is None or tag > last]
-    page = remaining[:count]
-    link = None
-    if page and len(remaining) > len(page):
-        query = urllib.parse.urlencode({"n": count, "last": page[-1]})
-        link = f'</v2/{repository}/tags/list?{query}>; rel="next"'
-    return page, link
-
-
-class _RequestBody:
-    """The body of the request being handled, read in pieces while it is forwarded."""
-
-    def __init__(self, rfile, headers):
-        self._rfile = rfile
-        self.chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
-        self.length = 0
-        if not self.chunked and headers.get("Content-Length") is not None:
-            try:
-                self.length = int(headers["Content-Length"])
-            except ValueError:
-                self.length = -1
-        self.received = 0
-        self._consumed = False
-
-    @property
-    def valid(self):
-        return self.chunked or self.length >= 0
-
-    @property
-    def consumed(self):
-        return self._consumed
-
-    def pieces(self):
-        """Yield the body in pieces of at most COPY_CHUNK_BYTES, and nothing on later calls."""
-        if self._consumed:
-            return
-        self._consumed = True
-        if self.chunked:
-            yield from self._chunked_pieces()
-        else:
-            yield from self._exact_pieces(self.length)
-
-    def _exact_pieces(self, size):
-        remaining = size
-        while remaining > 0:
-            data = self._rfile.read(min(COPY_CHUNK_BYTES, remaining))
-            if not data:
-                raise ConnectionError("the client closed the connection inside the request body")
-            remaining -= len(data)
-            self.received += len(data)
-            yield data
-
-    def _chunked_pieces(self):
-        while True:
-            size_line = self._rfile.readline(1024)
-            try:
-                size = int(size_line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise ConnectionError(f"invalid chunk size line {size_line[:40]!r}") from None
-            if size == 0:
-                # Trailer fields, if any, end with an empty line.
-                while self._rfile.readline(65536) not in (b"\r\n", b"\n", b""):
-                    pass
-                return
-            yield from self._exact_pieces(size)
-            self._rfile.readline(1024)  # the CRLF that ends the chunk data
-
-    def drain(self):
-        for _ in self.pieces():
-            pass
-
-
-class _FrontServer(runtime.LoggingHTTPServer):
-    # The default backlog of 5 makes parallel pushes wait for SYN retries.
-    request_queue_size = LISTEN_BACKLOG
-
-
 class HubFront:
     """Docker Hub-like reverse proxy on 127.0.0.1 in front of one registry.
 
@@ -285,12 +162,12 @@ class HubFront:
         return f"http://{self.host}"
 
     def start(self):
-        self._open_log()
-        self._server = _FrontServer((runtime.LOOPBACK, 0), _make_handler(self), self.logger.error)
+        self.logger, self._log_handler = runtime.open_logger(
+            f"harness.hubfront.{self.name}.{id(self):x}", self.log_path)
+        self._server = relay.ProxyServer((runtime.LOOPBACK, 0), _make_handler(self),
+                                         self.logger.error)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name=f"{self.name}-{self.port}", daemon=True)
-        self._thread.start()
+        self._thread = runtime.serve_in_thread(self._server, f"{self.name}-{self.port}")
         with self._lock:
             self._window_start = time.monotonic()
         self.logger.info("listening on %s, forwarding to http://%s, page_size=%d, %s", self.url,
@@ -299,14 +176,11 @@ class HubFront:
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+            runtime.stop_serving(self._server, self._thread)
             self._server = None
             self.logger.info("stopped")
         if self._log_handler is not None:
-            self.logger.removeHandler(self._log_handler)
-            self._log_handler.close()
+            runtime.close_logger(self.logger, self._log_handler)
             self._log_handler = None
 
     def __enter__(self):
@@ -314,16 +188,6 @@ class HubFront:
 
     def __exit__(self, *exc_info):
         self.stop()
-
-    def _open_log(self):
-        self.logger = logging.getLogger(f"harness.hubfront.{self.name}.{id(self):x}")
-        self.logger.setLevel(logging.INFO)
-        self.logger.propagate = False
-        self._log_handler = logging.FileHandler(self.log_path, encoding="utf-8")
-        self._log_handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s %(threadName)s %(message)s"))
-        self.logger.addHandler(self._log_handler)
-        runtime.register_log(self.log_path)
 
     def _log(self, level, message, *arguments):
         if self.logger is not None:
@@ -423,7 +287,7 @@ class HubFront:
         with self._lock:
             headers = self._headers_locked()
             headers.append(("Retry-After", str(self._retry_after_seconds())))
-        return _ErrorResponse(429, "TOOMANYREQUESTS", RATE_LIMIT_MESSAGE, headers)
+        return relay.ErrorResponse(429, "TOOMANYREQUESTS", RATE_LIMIT_MESSAGE, headers)
 
     # Counters.
 
@@ -485,142 +349,23 @@ class HubFront:
 
 
 def _make_handler(front):
-    class HubFrontHandler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class HubFrontHandler(relay.RelayHandler):
         server_version = "ecr-sync-test-hubfront"
+        bad_gateway_message = "forwarding to the backend failed"
 
-        def log_message(self, format, *args):
-            # _handle logs every request to the front's log, without credentials.
-            pass
-
-        def setup(self):
-            super().setup()
-            self._backend = None
-
-        def finish(self):
-            if self._backend is not None:
-                self._backend.close()
-            super().finish()
-
-        def do_GET(self):
-            self._handle()
-
-        do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-        # Sending responses.
-
-        def _send_error(self, error):
-            data = error_document(error.code, error.message)
-            self.send_response_only(error.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header(*API_VERSION_HEADER)
-            for name, value in error.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self._headers_sent = True
-            if self.command != "HEAD":
-                self.wfile.write(data)
-
-        def _send_json(self, document, headers):
-            data = json.dumps(document).encode("utf-8")
-            self.send_response_only(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header(*API_VERSION_HEADER)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self._headers_sent = True
-            if self.command != "HEAD":
-                self.wfile.write(data)
-
-        def _relay(self, response, extra_headers=(), rewrite_location=True):
-            """Send the backend's response to the client, streaming its body."""
-            self.send_response_only(response.status, response.reason)
-            for name, value in response.getheaders():
-                lower = name.lower()
-                if lower in _HOP_BY_HOP or lower == "content-length":
-                    continue
-                if lower == "location" and rewrite_location:
-                    value = front.rewrite_location(value)
-                self.send_header(name, value)
-            for name, value in extra_headers:
-                self.send_header(name, value)
-
-            length = response.getheader("Content-Length")
-            has_body = (self.command != "HEAD" and response.status >= 200
-                        and response.status not in (204, 304))
-            if length is not None:
-                self.send_header("Content-Length", length)
-            elif has_body:
-                self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            self._headers_sent = True
-            if not has_body:
-                response.read()
-                return
-
-            while True:
-                data = response.read(COPY_CHUNK_BYTES)
-                if not data:
-                    break
-                if length is None:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                else:
-                    self.wfile.write(data)
-            if length is None:
-                self.wfile.write(b"0\r\n\r\n")
-
-        # Talking to the backend.
-
-        def _backend_connection(self):
-            if self._backend is None:
-                self._backend = http.client.HTTPConnection(
-                    runtime.LOOPBACK, front.backend.port, timeout=BACKEND_TIMEOUT_SECONDS)
-            return self._backend
-
-        def _send_to_backend(self, method, path, body):
-            connection = self._backend_connection()
-            connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            connection.putheader("Host", front.backend.host)
-            for name, value in self.headers.items():
-                lower = name.lower()
-                if lower not in _HOP_BY_HOP and lower not in _SET_ON_FORWARD:
-                    connection.putheader(name, value)
-            if body is None:
-                connection.putheader("Content-Length", "0")
-            elif body.chunked:
-                connection.putheader("Transfer-Encoding", "chunked")
-            elif body.length or self.headers.get("Content-Length") is not None:
-                connection.putheader("Content-Length", str(body.length))
-            connection.endheaders()
-            if body is not None and body.chunked:
-                for piece in body.pieces():
-                    connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
-                connection.send(b"0\r\n\r\n")
-            elif body is not None:
-                for piece in body.pieces():
-                    connection.send(piece)
-            return connection.getresponse()
+        def upstream_address(self):
+            return runtime.LOOPBACK, front.backend.port
 
         def _forward(self, body, method=None, path=None):
             """Send a request to the backend and return its response.
 
-            body None sends no body (for requests the front makes itself).
-            A kept-alive backend connection that the registry closed is
-            opened again, unless the request body was already sent.
+            body None sends an empty body with Content-Length 0, for requests
+            the front makes itself.
             """
-            method = method or self.command
-            path = path or self.path
-            try:
-                return self._send_to_backend(method, path, body)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self._backend.close()
-                self._backend = None
-                if body is not None and body.consumed and (body.chunked or body.length):
-                    raise
-                return self._send_to_backend(method, path, body)
+            headers = [("Host", front.backend.host),
+                       *relay.forwarded_headers(self.headers, _SET_ON_FORWARD)]
+            return self.forward(method or self.command, path or self.path, headers, body,
+                                b"" if body is None else None)
 
         # Handling one request.
 
@@ -629,46 +374,22 @@ def _make_handler(front):
             url = urllib.parse.urlsplit(self.path)
             route = _ROUTE.match(url.path)
             repository = route.group("name") if route else ""
-            body = _RequestBody(self.rfile, self.headers)
-            self._headers_sent = False
+            body = relay.RequestBody(self.rfile, self.headers)
             front._count(repository, "requests")
-            status = 0
             try:
-                if not body.valid:
-                    self.close_connection = True
-                    raise _ErrorResponse(400, "UNSUPPORTED", "invalid Content-Length "
-                                         f"'{self.headers.get('Content-Length')}'")
+                self.check_body(body)
                 status = self._dispatch(route, repository, url, body)
-            except _ErrorResponse as error:
-                if not self.close_connection:
-                    body.drain()
-                self._send_error(error)
-                status = error.status
-                front._log(logging.INFO, "%s %s status=%d error=%s: %s", self.command,
-                           url.path, status, error.code, error.message)
+            except relay.ErrorResponse as error:
+                self.reject(error, body, url.path, front.logger)
                 return
             except (OSError, http.client.HTTPException) as error:
-                # The client or the backend went away in the middle of the
-                # request, so neither connection can be trusted any more.
-                self.close_connection = True
-                if self._backend is not None:
-                    self._backend.close()
-                    self._backend = None
-                front._log(logging.WARNING, "%s %s failed: %s: %s", self.command, url.path,
-                           type(error).__name__, error)
-                if not self._headers_sent:
-                    self._try_send_bad_gateway(error)
+                self.abandon(error, url.path, front.logger)
+                if not self.headers_sent:
+                    self.send_bad_gateway(error)
                 return
             front._log(logging.INFO, "%s %s%s status=%d request_bytes=%d seconds=%.3f",
                        self.command, url.path, f"?{url.query}" if url.query else "", status,
                        body.received, time.monotonic() - started)
-
-        def _try_send_bad_gateway(self, error):
-            try:
-                self._send_error(_ErrorResponse(502, "UNAVAILABLE",
-                                                f"forwarding to the backend failed: {error}"))
-            except OSError:
-                pass
 
         def _dispatch(self, route, repository, url, body):
             if route is not None and route.group("tags") and self.command in ("GET", "HEAD"):
@@ -681,7 +402,7 @@ def _make_handler(front):
                 if self.command == "HEAD":
                     front._count(repository, "manifest_heads")
                     response = self._forward(body)
-                    self._relay(response, front._rate_limit_headers())
+                    self.relay(response, front.rewrite_location, front._rate_limit_headers())
                     return response.status
             is_blob = route is not None and route.group("digest") is not None
             is_upload = route is not None and route.group("upload") is not None
@@ -694,8 +415,11 @@ def _make_handler(front):
             response = self._forward(body)
             if is_upload:
                 front._count(repository, "upload_bytes", body.received)
-            self._relay(response, rewrite_location=not (is_blob and self.command in ("GET",
-                                                                                        "HEAD")))
+            # Blob redirects stand for a CDN, so their Location passes unchanged.
+            if is_blob and self.command in ("GET", "HEAD"):
+                self.relay(response)
+            else:
+                self.relay(response, front.rewrite_location)
             return response.status
 
         def _manifest_get(self, repository, body):
@@ -717,7 +441,7 @@ def _make_handler(front):
                 front._refund_pull()
             if succeeded and outcome != "exhausted":
                 front._count(repository, "pulls")
-            self._relay(response, front._rate_limit_headers())
+            self.relay(response, front.rewrite_location, front._rate_limit_headers())
             return response.status
 
         def _tags_list(self, repository, query):
@@ -732,17 +456,17 @@ def _make_handler(front):
             if response.status != 200:
                 front._record_tags_request(TagsRequest(repository, n_text, last, response.status,
                                                        0, None))
-                self._relay(response)
+                self.relay(response, front.rewrite_location)
                 return response.status
 
             try:
                 document = json.loads(response.read())
             except ValueError as error:
-                raise _ErrorResponse(502, "UNAVAILABLE",
-                                     f"the backend returned an invalid tags/list body: {error}")
+                raise relay.ErrorResponse(
+                    502, "UNAVAILABLE", f"the backend returned an invalid tags/list body: {error}")
             try:
                 count = parse_page_size(n_text, front.page_size)
-            except _ErrorResponse as error:
+            except relay.ErrorResponse as error:
                 front._record_tags_request(TagsRequest(repository, n_text, last, error.status,
                                                        0, None))
                 raise
@@ -752,7 +476,8 @@ def _make_handler(front):
             headers = [("Link", link)] if link is not None else []
             front._record_tags_request(TagsRequest(repository, n_text, last, 200, len(page),
                                                    link))
-            self._send_json({"name": document.get("name", repository), "tags": page}, headers)
+            document = {"name": document.get("name", repository), "tags": page}
+            self.send_json(200, json.dumps(document).encode("utf-8"), headers)
             return 200
 
     return HubFrontHandler

@@ -9,6 +9,7 @@ something fails.
 import datetime
 import http.client
 import http.server
+import logging
 import os
 import socket
 import threading
@@ -16,6 +17,7 @@ import time
 import traceback
 
 LOOPBACK = "127.0.0.1"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(message)s"
 
 _log_paths_lock = threading.Lock()
 _log_paths = []
@@ -52,6 +54,58 @@ def log_paths():
     """Return the log files of every server started in this process."""
     with _log_paths_lock:
         return list(_log_paths)
+
+
+def open_logger(name, path):
+    """Return a logger that writes INFO and above only to the file at path, and its handler.
+
+    The file is registered with register_log. Pass both to close_logger
+    when the server stops.
+    """
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(handler)
+    register_log(path)
+    return logger, handler
+
+
+def close_logger(logger, handler):
+    """Detach and close a handler that open_logger returned."""
+    logger.removeHandler(handler)
+    handler.close()
+
+
+class LineLog:
+    """A log file of lines stamped with the UTC time, written from any thread.
+
+    open() creates or appends to the file and registers it. Lines written
+    before open() or after close() are dropped.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._file = None
+
+    def open(self):
+        with self._lock:
+            self._file = open(self.path, "a", encoding="utf-8", buffering=1)
+        register_log(self.path)
+
+    def write(self, message):
+        stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+        with self._lock:
+            if self._file is not None:
+                self._file.write(f"{stamp} {message}\n")
+
+    def close(self):
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
 def wait_for_http(host, port, path, accept_statuses, timeout, is_alive=None):
@@ -99,3 +153,17 @@ class LoggingHTTPServer(http.server.ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         self._log(f"error handling a request from {client_address[0]}:{client_address[1]}: "
                   f"{traceback.format_exc(limit=2).strip()}")
+
+
+def serve_in_thread(server, name):
+    """Start a daemon thread named name that runs server.serve_forever(), and return it."""
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop_serving(server, thread):
+    """Stop the server's loop, close its socket and wait at most 5 s for its thread to end."""
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

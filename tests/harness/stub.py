@@ -11,7 +11,6 @@ with add_route(); the latest route that matches wins.
 
 import base64
 import dataclasses
-import datetime
 import hashlib
 import http.server
 import json
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from . import runtime
 from .client import DOCKER_SCHEMA1_SIGNED, sha256_digest
+from .relay import error_document
 
 SIGNATURE_TIME = "2024-01-01T00:00:00Z"
 # The digest of Docker's gzip-compressed empty tar archive (1024 zero bytes),
@@ -60,10 +60,6 @@ def _key_id(public_key):
                                    serialization.PublicFormat.SubjectPublicKeyInfo)
     encoded = base64.b32encode(hashlib.sha256(spki).digest()[:30]).decode("ascii")
     return ":".join(encoded[index:index + 4] for index in range(0, len(encoded), 4))
-
-
-def _error_body(code, message):
-    return json.dumps({"errors": [{"code": code, "message": message, "detail": None}]}).encode()
 
 
 def make_schema1_manifest(name, tag, signing_key):
@@ -143,13 +139,13 @@ class StubRegistry:
     def __init__(self, log_dir, name="stub"):
         self.name = name
         self.log_path = os.path.join(log_dir, f"{name}.log")
+        self._log = runtime.LineLog(self.log_path)
         self.port = None
         self.requests = []
         self._routes = []
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
-        self._log_file = None
         self._signing_key = ec.generate_private_key(ec.SECP256R1())
         self._schema1_by_digest = {}
         self.add_route(("GET", "HEAD"), r"/v2/", self._ping)
@@ -172,27 +168,20 @@ class StubRegistry:
             self._routes.insert(0, (tuple(methods), re.compile(path_regex), responder))
 
     def start(self):
-        self._log_file = open(self.log_path, "a", encoding="utf-8", buffering=1)
-        runtime.register_log(self.log_path)
+        self._log.open()
         self._server = runtime.LoggingHTTPServer((runtime.LOOPBACK, 0), _make_handler(self),
                                                  self.log)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=self.name,
-                                        daemon=True)
-        self._thread.start()
+        self._thread = runtime.serve_in_thread(self._server, self.name)
         self.log(f"listening on {self.host}")
         return self
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+            runtime.stop_serving(self._server, self._thread)
             self._server = None
             self.log("stopped")
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
+        self._log.close()
 
     def __enter__(self):
         return self.start()
@@ -201,10 +190,7 @@ class StubRegistry:
         self.stop()
 
     def log(self, message):
-        stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-        with self._lock:
-            if self._log_file is not None:
-                self._log_file.write(f"{stamp} {message}\n")
+        self._log.write(message)
 
     def schema1_manifest(self, name, tag):
         """Return (body, digest) of the schema 1 manifest served for name:tag."""
@@ -225,7 +211,7 @@ class StubRegistry:
                 found = self._schema1_by_digest.get(reference)
             if found is None or found[0] != name:
                 return StubResponse(404, {"Content-Type": "application/json"},
-                                    _error_body("MANIFEST_UNKNOWN", "manifest unknown"))
+                                    error_document("MANIFEST_UNKNOWN", "manifest unknown"))
             body, digest = found[1], reference
         else:
             body, digest = self.schema1_manifest(name, reference)
@@ -263,7 +249,7 @@ def _make_handler(stub):
             responder, match = stub._route(self.command, url.path)
             if responder is None:
                 response = StubResponse(404, {"Content-Type": "application/json"},
-                                        _error_body("NOT_FOUND", "no stub route"))
+                                        error_document("NOT_FOUND", "no stub route"))
             elif isinstance(responder, StubResponse):
                 response = responder
             else:

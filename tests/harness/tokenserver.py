@@ -88,13 +88,13 @@ class TokenServer:
         self.issuer = issuer
         self.name = name
         self.log_path = os.path.join(log_dir, f"{name}.log")
+        self._log = runtime.LineLog(self.log_path)
         self.port = None
         self.cert_path = None
         self._temp_dir = None
         self._server = None
         self._thread = None
         self._lock = threading.Lock()
-        self._log_file = None
         self._refresh_tokens = {}
         self.requests = 0
         self.tokens_issued = 0
@@ -117,27 +117,20 @@ class TokenServer:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption())
 
-        self._log_file = open(self.log_path, "a", encoding="utf-8", buffering=1)
-        runtime.register_log(self.log_path)
+        self._log.open()
         self._server = runtime.LoggingHTTPServer((runtime.LOOPBACK, 0), _make_handler(self),
                                                  self.log)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=self.name, daemon=True)
-        self._thread.start()
+        self._thread = runtime.serve_in_thread(self._server, self.name)
         self.log(f"listening on {runtime.LOOPBACK}:{self.port} service={self.service}")
         return self
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+            runtime.stop_serving(self._server, self._thread)
             self._server = None
             self.log("stopped")
-        if self._log_file is not None:
-            self._log_file.close()
-            self._log_file = None
+        self._log.close()
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
@@ -149,10 +142,7 @@ class TokenServer:
         self.stop()
 
     def log(self, message):
-        stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-        with self._lock:
-            if self._log_file is not None:
-                self._log_file.write(f"{stamp} {message}\n")
+        self._log.write(message)
 
     def public_key(self):
         """Return the public key that verifies issued tokens."""
@@ -273,9 +263,19 @@ def _make_handler(server):
             path = urllib.parse.urlsplit(self.path).path
             server.log(f'{self.command} {path} status={status} account="{account}" {detail}')
 
-        def _count_request(self):
+        def _start_request(self):
+            """Count the request and return its split URL, or send 404 and return None.
+
+            The token endpoint is the only path served.
+            """
             with server._lock:
                 server.requests += 1
+            url = urllib.parse.urlsplit(self.path)
+            if url.path == "/token":
+                return url
+            self._send_json(404, {"details": "not found"})
+            self._log_request(404, "", "unknown path")
+            return None
 
         def _reject_credentials(self, account):
             self._send_json(401, {"details": "incorrect username or password"},
@@ -283,11 +283,8 @@ def _make_handler(server):
             self._log_request(401, account, "rejected: incorrect username or password")
 
         def do_GET(self):
-            self._count_request()
-            url = urllib.parse.urlsplit(self.path)
-            if url.path != "/token":
-                self._send_json(404, {"details": "not found"})
-                self._log_request(404, "", "unknown path")
+            url = self._start_request()
+            if url is None:
                 return
             query = urllib.parse.parse_qs(url.query)
             service = query.get("service", [server.service])[0]
@@ -311,11 +308,7 @@ def _make_handler(server):
             self._log_request(200, account, f"requested={scopes} granted={granted}")
 
         def do_POST(self):
-            self._count_request()
-            url = urllib.parse.urlsplit(self.path)
-            if url.path != "/token":
-                self._send_json(404, {"details": "not found"})
-                self._log_request(404, "", "unknown path")
+            if self._start_request() is None:
                 return
             length = int(self.headers.get("Content-Length") or 0)
             form = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8"))

@@ -19,9 +19,9 @@ Every request with a known operation is recorded as a state.Call.
 
 import http.server
 import json
-import threading
 import uuid
 
+from .. import runtime
 from . import signing, validation
 from .operations import ApiError, EcrOperations, RequestContext, SecretsManagerOperations
 from .state import FAULT_MESSAGE, FAULT_STATUS, Call, Fault
@@ -77,23 +77,19 @@ class ApiServer:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{runtime.LOOPBACK}:{self.port}"
 
     def start(self):
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = runtime.LoggingHTTPServer((runtime.LOOPBACK, 0), _make_handler(self),
+                                                 self.logger.error)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name=f"ecr-api-{self.port}", daemon=True)
-        self._thread.start()
+        self._thread = runtime.serve_in_thread(self._server, f"ecr-api-{self.port}")
         self.logger.info("control plane listening on %s", self.url)
         return self
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+            runtime.stop_serving(self._server, self._thread)
             self._server = None
             self.logger.info("control plane stopped")
 

@@ -10,7 +10,6 @@ NAME.log in the log folder, the backing registry to NAME-backing.log and
 NAME-backing.access.log.
 """
 
-import logging
 import os
 import time
 
@@ -90,8 +89,7 @@ class Emulator:
                 server.stop()
         self.api = self.proxy = None
         if self._log_handler is not None:
-            self._logger.removeHandler(self._log_handler)
-            self._log_handler.close()
+            runtime.close_logger(self._logger, self._log_handler)
             self._log_handler = None
 
     def __enter__(self):
@@ -101,14 +99,8 @@ class Emulator:
         self.stop()
 
     def _open_log(self):
-        self._logger = logging.getLogger(f"harness.ecr.{self.name}.{id(self):x}")
-        self._logger.setLevel(logging.INFO)
-        self._logger.propagate = False
-        self._log_handler = logging.FileHandler(self.log_path, encoding="utf-8")
-        self._log_handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s %(threadName)s %(message)s"))
-        self._logger.addHandler(self._log_handler)
-        runtime.register_log(self.log_path)
+        self._logger, self._log_handler = runtime.open_logger(
+            f"harness.ecr.{self.name}.{id(self):x}", self.log_path)
 
     # Addresses.
 

@@ -20,8 +20,8 @@ authentication, and adds what ECR does on top of the distribution API:
   `Link: <...>; rel="next"` header, and `n` above 1000 gets 400
   PAGINATION_NUMBER_INVALID.
 
-Request and response bodies are streamed in COPY_CHUNK_BYTES pieces, so
-blobs of any size pass without being held in memory. Only manifest bodies
+Request and response bodies are streamed in relay.COPY_CHUNK_BYTES pieces,
+so blobs of any size pass without being held in memory. Only manifest bodies
 (at most 4 MiB) are read whole. Location headers from the backing registry
 are rewritten to the proxy's own address.
 """
@@ -31,26 +31,21 @@ import binascii
 import dataclasses
 import hashlib
 import http.client
-import http.server
 import json
 import re
 import threading
 import urllib.parse
 
-LOOPBACK = "127.0.0.1"
-MIN_PART_SIZE = 5 * 1024 * 1024
-MAX_TAGS_PAGE = 1000
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-COPY_CHUNK_BYTES = 256 * 1024
-BACKEND_TIMEOUT_SECONDS = 120
-ECR_SERVICE = "ecr.amazonaws.com"
-API_VERSION_HEADER = ("Docker-Distribution-API-Version", "registry/2.0")
+from .. import relay, runtime
 
-# Hop-by-hop headers, which describe one connection and are not forwarded,
-# and the headers the proxy sets itself.
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-               "trailer", "transfer-encoding", "upgrade", "expect", "proxy-connection"}
-_SET_BY_PROXY = {"host", "authorization", "content-length"}
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+ECR_SERVICE = "ecr.amazonaws.com"
+
+# Request headers the proxy does not forward: it sets Host and Content-Length
+# itself, and the password in Authorization is checked here, not by the
+# backing registry.
+_SET_BY_PROXY = frozenset({"host", "authorization", "content-length"})
 
 _REPOSITORY_ROUTE = re.compile(
     r"^/v2/(?P<name>.+)/(?:manifests/(?P<reference>[^/]+)|blobs/uploads/(?P<upload>[^/]*)"
@@ -66,96 +61,6 @@ class ProxyRequest:
     repository: str
     status: int
     body_bytes: int
-
-
-class _Rejection(Exception):
-    """A distribution-style error response sent instead of forwarding."""
-
-    def __init__(self, status, code, message, headers=()):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = list(headers)
-
-
-class _RequestBody:
-    """The body of the request being handled, read in pieces as it is forwarded."""
-
-    def __init__(self, rfile, headers):
-        self._rfile = rfile
-        self.chunked = "chunked" in (headers.get("Transfer-Encoding") or "").lower()
-        self.length = 0
-        if not self.chunked and headers.get("Content-Length") is not None:
-            try:
-                self.length = int(headers["Content-Length"])
-            except ValueError:
-                self.length = None
-        self.received = 0
-        self._consumed = False
-
-    @property
-    def valid(self):
-        return self.chunked or (self.length is not None and self.length >= 0)
-
-    def pieces(self):
-        """Yield the body in pieces of at most COPY_CHUNK_BYTES (on the first call only)."""
-        if self._consumed:
-            return
-        self._consumed = True
-        if self.chunked:
-            yield from self._chunked_pieces()
-            return
-        remaining = self.length or 0
-        while remaining > 0:
-            data = self._rfile.read(min(COPY_CHUNK_BYTES, remaining))
-            if not data:
-                raise ConnectionError("client closed the connection in the request body")
-            remaining -= len(data)
-            self.received += len(data)
-            yield data
-
-    def _chunked_pieces(self):
-        while True:
-            size_line = self._rfile.readline(1024)
-            try:
-                size = int(size_line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise ConnectionError(f"invalid chunk size line {size_line[:40]!r}") from None
-            if size == 0:
-                # Skip any trailer fields up to the blank line.
-                while self._rfile.readline(65536) not in (b"\r\n", b"\n", b""):
-                    pass
-                return
-            remaining = size
-            while remaining > 0:
-                data = self._rfile.read(min(COPY_CHUNK_BYTES, remaining))
-                if not data:
-                    raise ConnectionError("client closed the connection in a chunk")
-                remaining -= len(data)
-                self.received += len(data)
-                yield data
-            self._rfile.readline(1024)  # the CRLF after the chunk data
-
-    def read_all(self, limit):
-        """Return the whole body, or None if it is longer than limit bytes."""
-        parts = []
-        total = 0
-        for piece in self.pieces():
-            total += len(piece)
-            if total > limit:
-                self.drain()
-                return None
-            parts.append(piece)
-        return b"".join(parts)
-
-    def drain(self):
-        for _ in self.pieces():
-            pass
-
-
-def _error_document(code, message):
-    return json.dumps({"errors": [{"code": code, "message": message, "detail": None}]}).encode()
 
 
 class RegistryProxy:
@@ -183,7 +88,7 @@ class RegistryProxy:
 
     @property
     def host(self):
-        return f"{LOOPBACK}:{self.port}"
+        return f"{runtime.LOOPBACK}:{self.port}"
 
     @property
     def url(self):
@@ -200,21 +105,17 @@ class RegistryProxy:
             self._requests.clear()
 
     def start(self):
-        self._server = http.server.ThreadingHTTPServer((LOOPBACK, 0), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = relay.ProxyServer((runtime.LOOPBACK, 0), _make_handler(self),
+                                         self.logger.error)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name=f"ecr-proxy-{self.port}", daemon=True)
-        self._thread.start()
+        self._thread = runtime.serve_in_thread(self._server, f"ecr-proxy-{self.port}")
         self.logger.info("data plane listening on %s, forwarding to %s", self.url,
                          self.backend.url)
         return self
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+            runtime.stop_serving(self._server, self._thread)
             self._server = None
             self.logger.info("data plane stopped")
 
@@ -253,24 +154,25 @@ class RegistryProxy:
                 elif status == "unknown":
                     reason = "the password was not issued by GetAuthorizationToken"
         if reason is not None:
-            raise _Rejection(401, "UNAUTHORIZED", reason, [self.challenge_header()])
+            raise relay.ErrorResponse(401, "UNAUTHORIZED", reason, [self.challenge_header()])
 
     def check_repository(self, name):
         repository = self.state.repository(name)
         if repository is None:
-            raise _Rejection(404, "NAME_UNKNOWN",
-                             f"The repository with name '{name}' does not exist in the registry "
-                             f"with id '{self.state.account_id}'")
+            raise relay.ErrorResponse(
+                404, "NAME_UNKNOWN",
+                f"The repository with name '{name}' does not exist in the registry with id "
+                f"'{self.state.account_id}'")
         return repository
 
     def check_part(self, upload_id):
         with self._lock:
             previous = self._upload_parts.get(upload_id)
         if previous is not None and previous < self.min_part_size:
-            raise _Rejection(400, "BLOB_UPLOAD_INVALID",
-                             f"upload part of {previous} bytes is smaller than the minimum of "
-                             f"{self.min_part_size} bytes. Only the last part of an upload "
-                             "may be smaller.")
+            raise relay.ErrorResponse(
+                400, "BLOB_UPLOAD_INVALID",
+                f"upload part of {previous} bytes is smaller than the minimum of "
+                f"{self.min_part_size} bytes. Only the last part of an upload may be smaller.")
 
     def note_part(self, upload_id, size):
         with self._lock:
@@ -284,27 +186,11 @@ class RegistryProxy:
         """Return (document, Link header value or None) for a tags/list request."""
         parameters = urllib.parse.parse_qs(query)
         tags = sorted(self.storage.tags(repository.name))
-        last = parameters.get("last", [None])[0]
-        if last is not None:
-            tags = [tag for tag in tags if tag > last]
-        count_text = parameters.get("n", [None])[0]
         # NOTE: without n every tag is returned, as docker-registry does. The
         # page size ECR uses when n is absent is not emulated.
-        if count_text is None:
-            return {"name": repository.name, "tags": tags}, None
-        try:
-            count = int(count_text)
-        except ValueError:
-            count = -1
-        if not 0 <= count <= MAX_TAGS_PAGE:
-            raise _Rejection(400, "PAGINATION_NUMBER_INVALID",
-                             f"invalid number of results requested: n={count_text} is not "
-                             f"between 0 and {MAX_TAGS_PAGE}")
-        page = tags[:count]
-        link = None
-        if len(tags) > count and page:
-            next_query = urllib.parse.urlencode({"n": count, "last": page[-1]})
-            link = f'</v2/{repository.name}/tags/list?{next_query}>; rel="next"'
+        count = relay.parse_page_size(parameters.get("n", [None])[0])
+        page, link = relay.paginate_tags(repository.name, tags, count,
+                                         parameters.get("last", [None])[0])
         return {"name": repository.name, "tags": page}, link
 
     def check_tag_immutability(self, repository, tag, digest):
@@ -312,205 +198,71 @@ class RegistryProxy:
             return
         existing = self.storage.tags(repository.name).get(tag)
         if existing is not None and existing != digest:
-            raise _Rejection(400, "TAG_INVALID",
-                             f"The image tag '{tag}' already exists in the '{repository.name}' "
-                             "repository and cannot be overwritten because the repository is "
-                             "immutable.")
+            raise relay.ErrorResponse(
+                400, "TAG_INVALID",
+                f"The image tag '{tag}' already exists in the '{repository.name}' repository "
+                "and cannot be overwritten because the repository is immutable.")
 
 
 def _make_handler(proxy):
-    class ProxyHandler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class ProxyHandler(relay.RelayHandler):
         server_version = "ecr-emulator-registry"
+        bad_gateway_message = "the backing registry failed"
 
-        def log_message(self, format, *args):
-            # _handle logs each request, without the Authorization header.
-            pass
+        def upstream_address(self):
+            return runtime.LOOPBACK, proxy.backend.port
 
-        def setup(self):
-            super().setup()
-            self._backend = None
-
-        def finish(self):
-            if self._backend is not None:
-                self._backend.close()
-            super().finish()
-
-        def do_GET(self):
-            self._handle()
-
-        do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-        # Responses.
-
-        def _send_error(self, rejection):
-            data = _error_document(rejection.code, rejection.message)
-            self.send_response_only(rejection.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header(*API_VERSION_HEADER)
-            for name, value in rejection.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-
-        def _relay(self, response):
-            self.send_response_only(response.status, response.reason)
-            for name, value in response.getheaders():
-                lower = name.lower()
-                if lower in _HOP_BY_HOP or lower == "content-length":
-                    continue
-                if lower == "location":
-                    value = proxy.rewrite_location(value)
-                self.send_header(name, value)
-            length = response.getheader("Content-Length")
-            has_body = (self.command != "HEAD" and response.status >= 200
-                        and response.status not in (204, 304))
-            if length is not None:
-                self.send_header("Content-Length", length)
-            elif has_body:
-                self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            if not has_body:
-                response.read()
-                return
-            while True:
-                data = response.read(COPY_CHUNK_BYTES)
-                if not data:
-                    break
-                if length is None:
-                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                else:
-                    self.wfile.write(data)
-            if length is None:
-                self.wfile.write(b"0\r\n\r\n")
-
-        # Forwarding.
-
-        def _backend_connection(self):
-            if self._backend is None:
-                self._backend = http.client.HTTPConnection(
-                    LOOPBACK, proxy.backend.port, timeout=BACKEND_TIMEOUT_SECONDS)
-            return self._backend
-
-        def _send_to_backend(self, body, payload):
+        def _forward(self, body, payload=None):
             """Send this request to the backing registry and return its response.
 
             payload is bytes already read from the client, or None to stream
             body as it arrives.
             """
-            connection = self._backend_connection()
-            connection.putrequest(self.command, self.path, skip_host=True,
-                                  skip_accept_encoding=True)
-            connection.putheader("Host", proxy.backend.host)
-            for name, value in self.headers.items():
-                if name.lower() not in _HOP_BY_HOP and name.lower() not in _SET_BY_PROXY:
-                    connection.putheader(name, value)
-            if payload is not None:
-                connection.putheader("Content-Length", str(len(payload)))
-            elif body.chunked:
-                connection.putheader("Transfer-Encoding", "chunked")
-            elif body.length:
-                connection.putheader("Content-Length", str(body.length))
-            connection.endheaders()
+            headers = [("Host", proxy.backend.host),
+                       *relay.forwarded_headers(self.headers, _SET_BY_PROXY)]
+            return self.forward(self.command, self.path, headers, body, payload)
 
-            if payload is not None:
-                connection.send(payload)
-            elif body.chunked:
-                for piece in body.pieces():
-                    connection.send(b"%x\r\n%s\r\n" % (len(piece), piece))
-                connection.send(b"0\r\n\r\n")
-            else:
-                for piece in body.pieces():
-                    connection.send(piece)
-            return connection.getresponse()
-
-        def _forward(self, body, payload=None):
-            try:
-                return self._send_to_backend(body, payload)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # A kept-alive backend connection may have been closed by the
-                # registry. Only a request whose body is not consumed yet can
-                # be sent again.
-                self._backend.close()
-                self._backend = None
-                if payload is None and (body.chunked or body.length):
-                    raise
-                return self._send_to_backend(body, payload)
+        def _relay(self, response):
+            """Relay the backing registry's response and return its status."""
+            self.relay(response, proxy.rewrite_location)
+            return response.status
 
         # The request.
 
         def _handle(self):
             url = urllib.parse.urlsplit(self.path)
-            body = _RequestBody(self.rfile, self.headers)
+            body = relay.RequestBody(self.rfile, self.headers)
             route = _REPOSITORY_ROUTE.match(url.path)
             repository_name = route.group("name") if route else ""
             status = 0
-            self._headers_sent = False
             try:
-                if not body.valid:
-                    self.close_connection = True
-                    raise _Rejection(400, "UNSUPPORTED", "invalid Content-Length "
-                                     f"'{self.headers.get('Content-Length')}'")
+                self.check_body(body)
                 if url.path != "/v2" and not url.path.startswith("/v2/"):
-                    raise _Rejection(404, "NOT_FOUND", f"no registry API at {url.path}")
+                    raise relay.ErrorResponse(404, "NOT_FOUND", f"no registry API at {url.path}")
                 proxy.check_authorization(self.headers.get("Authorization"))
                 if route is None:
-                    status = self._forward_plain(body)
+                    status = self._relay(self._forward(body))
                 else:
                     repository = proxy.check_repository(repository_name)
                     status = self._forward_repository(route, repository, body)
-            except _Rejection as rejection:
-                if not self.close_connection:
-                    body.drain()
-                self._send_error(rejection)
-                status = rejection.status
-                proxy.logger.info("%s %s status=%d error=%s: %s", self.command, url.path,
-                                  status, rejection.code, rejection.message)
+            except relay.ErrorResponse as error:
+                self.reject(error, body, url.path, proxy.logger)
+                status = error.status
             except (OSError, http.client.HTTPException) as error:
-                # The client or the backing registry went away mid-request;
-                # the connection is in an unknown state.
-                self.close_connection = True
-                if self._backend is not None:
-                    self._backend.close()
-                    self._backend = None
-                proxy.logger.warning("%s %s failed: %s", self.command, url.path, error)
+                self.abandon(error, url.path, proxy.logger)
                 status = 502
-                if not self._headers_sent:
-                    self._try_send_bad_gateway(error)
+                if not self.headers_sent:
+                    self.send_bad_gateway(error)
             else:
                 proxy.logger.info("%s %s status=%d bytes=%d", self.command, url.path, status,
                                   body.received)
             proxy.record(ProxyRequest(self.command, url.path, repository_name, status,
                                       body.received))
 
-        def _try_send_bad_gateway(self, error):
-            try:
-                self._send_error(_Rejection(502, "UNAVAILABLE",
-                                            f"the backing registry failed: {error}"))
-            except OSError:
-                pass
-
-        def _forward_plain(self, body):
-            response = self._forward(body)
-            self._headers_sent = True
-            self._relay(response)
-            return response.status
-
         def _send_tags(self, repository, query):
             document, link = proxy.tags_page(repository, query)
-            data = json.dumps(document).encode("utf-8")
-            self.send_response_only(200)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header(*API_VERSION_HEADER)
-            if link is not None:
-                self.send_header("Link", link)
-            self.end_headers()
-            self._headers_sent = True
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            headers = [("Link", link)] if link is not None else []
+            self.send_json(200, json.dumps(document).encode("utf-8"), headers)
             return 200
 
         def _forward_repository(self, route, repository, body):
@@ -528,15 +280,13 @@ def _make_handler(proxy):
                     proxy.note_part(upload_id, body.received)
                 elif self.command in ("PUT", "DELETE") and response.status in (201, 204):
                     proxy.forget_upload(upload_id)
-            self._headers_sent = True
-            self._relay(response)
-            return response.status
+            return self._relay(response)
 
         def _put_manifest(self, reference, repository, body):
             payload = body.read_all(MAX_MANIFEST_BYTES)
             if payload is None:
-                raise _Rejection(400, "MANIFEST_INVALID",
-                                 f"manifest is larger than {MAX_MANIFEST_BYTES} bytes")
+                raise relay.ErrorResponse(400, "MANIFEST_INVALID",
+                                          f"manifest is larger than {MAX_MANIFEST_BYTES} bytes")
             digest = "sha256:" + hashlib.sha256(payload).hexdigest()
             is_tag = _DIGEST_REFERENCE.match(reference) is None
             # One manifest PUT at a time, so that two pushes of one tag
@@ -544,9 +294,6 @@ def _make_handler(proxy):
             with proxy._manifest_lock:
                 if is_tag:
                     proxy.check_tag_immutability(repository, reference, digest)
-                response = self._forward(body, payload)
-                self._headers_sent = True
-                self._relay(response)
-            return response.status
+                return self._relay(self._forward(body, payload))
 
     return ProxyHandler
