@@ -39,6 +39,8 @@ import urllib.parse
 from .. import relay, runtime
 
 MIN_PART_SIZE = 5 * 1024 * 1024
+# How long reading the request records waits for requests still being handled.
+IDLE_TIMEOUT_SECONDS = 10
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 ECR_SERVICE = "ecr.amazonaws.com"
 
@@ -81,6 +83,10 @@ class RegistryProxy:
         self._server = None
         self._thread = None
         self._lock = threading.Lock()
+        # Requests being handled; requests and clear_requests wait for them, so that a
+        # response the client has already read is recorded before the list is read.
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
         # Upload id -> size of its last PATCH, for uploads still open.
         self._upload_parts = {}
         self._manifest_lock = threading.Lock()
@@ -96,13 +102,19 @@ class RegistryProxy:
 
     @property
     def requests(self):
-        """Return the ProxyRequest records so far."""
+        """Return the ProxyRequest records so far, once no request is being handled."""
         with self._lock:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=IDLE_TIMEOUT_SECONDS)
             return list(self._requests)
 
     def clear_requests(self):
         with self._lock:
+            self._idle.wait_for(lambda: self._in_flight == 0, timeout=IDLE_TIMEOUT_SECONDS)
             self._requests.clear()
+
+    def request_started(self):
+        with self._lock:
+            self._in_flight += 1
 
     def start(self):
         self._server = relay.ProxyServer((runtime.LOOPBACK, 0), _make_handler(self),
@@ -118,6 +130,11 @@ class RegistryProxy:
             runtime.stop_serving(self._server, self._thread)
             self._server = None
             self.logger.info("data plane stopped")
+
+    def request_finished(self):
+        with self._lock:
+            self._in_flight -= 1
+            self._idle.notify_all()
 
     def record(self, request):
         with self._lock:
@@ -230,6 +247,13 @@ def _make_handler(proxy):
         # The request.
 
         def _handle(self):
+            proxy.request_started()
+            try:
+                self._handle_request()
+            finally:
+                proxy.request_finished()
+
+        def _handle_request(self):
             url = urllib.parse.urlsplit(self.path)
             body = relay.RequestBody(self.rfile, self.headers)
             route = _REPOSITORY_ROUTE.match(url.path)
