@@ -98,6 +98,17 @@ static char *dup_string(json_t *value)
         return json_is_string(value) ? es_strdup(json_string_value(value)) : NULL;
 }
 
+/* Resource tags as ECR's [{"Key": ..., "Value": ...}] array. */
+static json_t *tag_array(const struct es_ecr_tag *tags, size_t n_tags)
+{
+        json_t *array = json_array();
+
+        for (size_t i = 0; i < n_tags; i++)
+                json_array_append_new(
+                    array, json_pack("{s:s, s:s}", "Key", tags[i].key, "Value", tags[i].value));
+        return array;
+}
+
 void es_ecr_token_release(struct es_ecr_token *token)
 {
         if (token == NULL)
@@ -267,15 +278,8 @@ int es_ecr_create_repository(struct es_ecr *ecr, const char *registry_id, const 
                         json_object_set_new(encryption, "kmsKey", json_string(settings->kms_key));
                 json_object_set_new(request, "encryptionConfiguration", encryption);
         }
-        if (settings && settings->n_tags > 0) {
-                json_t *tags = json_array();
-
-                for (size_t i = 0; i < settings->n_tags; i++)
-                        json_array_append_new(tags,
-                                              json_pack("{s:s, s:s}", "Key", settings->tags[i].key,
-                                                        "Value", settings->tags[i].value));
-                json_object_set_new(request, "tags", tags);
-        }
+        if (settings && settings->n_tags > 0)
+                json_object_set_new(request, "tags", tag_array(settings->tags, settings->n_tags));
 
         r = call(ecr, "CreateRepository", request, NULL, err);
         if (r < 0 && err && err->registry_code &&
@@ -344,6 +348,43 @@ int es_ecr_put_image_scanning_configuration(struct es_ecr *ecr, const char *regi
         json_object_set_new(request, "imageScanningConfiguration",
                             json_pack("{s:b}", "scanOnPush", scan_on_push));
         return call(ecr, "PutImageScanningConfiguration", request, NULL, err);
+}
+
+int es_ecr_list_tags_for_resource(struct es_ecr *ecr, const char *arn, es_ecr_tag_fn callback,
+                                  void *ctx, struct es_error *err)
+{
+        json_t *response = NULL, *tag;
+        size_t i;
+        int r;
+
+        r = call(ecr, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn), &response,
+                 err);
+        if (r < 0)
+                return es_error_prefix(err, "list the resource tags of '%s'", arn);
+        json_array_foreach (json_object_get(response, "tags"), i, tag) {
+                json_t *key = json_object_get(tag, "Key"), *value = json_object_get(tag, "Value");
+
+                if (!json_is_string(key) || !json_is_string(value))
+                        continue;
+                r = callback(json_string_value(key), json_string_value(value), ctx);
+                if (r < 0)
+                        break;
+        }
+        json_decref(response);
+        return r;
+}
+
+int es_ecr_tag_resource(struct es_ecr *ecr, const char *arn, const struct es_ecr_tag *tags,
+                        size_t n_tags, struct es_error *err)
+{
+        json_t *request = json_pack("{s:s}", "resourceArn", arn);
+        int r;
+
+        json_object_set_new(request, "tags", tag_array(tags, n_tags));
+        r = call(ecr, "TagResource", request, NULL, err);
+        if (r < 0)
+                return es_error_prefix(err, "tag '%s'", arn);
+        return 0;
 }
 
 static int report_list_page(json_t *response, es_ecr_image_fn callback, void *ctx)

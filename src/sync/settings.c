@@ -64,6 +64,52 @@ static bool same_policy(const char *a, const char *b)
         return same;
 }
 
+/* The configured resource tags, and which of them the repository has with the same value. */
+struct tag_check {
+        const struct es_sync_repository_settings *settings;
+        bool *present; /* one per configured tag */
+};
+
+static int mark_present(const char *key, const char *value, void *ctx)
+{
+        struct tag_check *check = ctx;
+
+        for (size_t i = 0; i < check->settings->n_resource_tags; i++)
+                if (strcmp(check->settings->resource_tags[i].key, key) == 0 &&
+                    strcmp(check->settings->resource_tags[i].value, value) == 0)
+                        check->present[i] = true;
+        return 0;
+}
+
+/* Add the configured resource tags that are missing or have another value; keep the others. */
+static int reconcile_tags(struct es_ecr *ecr, const struct es_sync_repository_settings *settings,
+                          const char *arn, unsigned *changed, struct es_error *err)
+{
+        _cleanup_free_ bool *present = es_calloc(settings->n_resource_tags + 1, sizeof(*present));
+        _cleanup_free_ struct es_ecr_tag *missing =
+            es_calloc(settings->n_resource_tags + 1, sizeof(*missing));
+        struct tag_check check = {.settings = settings, .present = present};
+        size_t n_missing = 0;
+        int r;
+
+        r = es_ecr_list_tags_for_resource(ecr, arn, mark_present, &check, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < settings->n_resource_tags; i++) {
+                if (present[i])
+                        continue;
+                missing[n_missing].key = settings->resource_tags[i].key;
+                missing[n_missing].value = settings->resource_tags[i].value;
+                n_missing++;
+        }
+        if (n_missing == 0)
+                return 0;
+        r = es_ecr_tag_resource(ecr, arn, missing, n_missing, err);
+        if (r >= 0)
+                *changed += (unsigned)n_missing;
+        return r;
+}
+
 static int reconcile(struct es_ecr *ecr, const char *account, const struct es_sync_config *config,
                      const char *repository, const struct es_ecr_repository *current,
                      struct es_repository_outcome *outcome, struct es_error *err)
@@ -106,6 +152,8 @@ static int reconcile(struct es_ecr *ecr, const char *account, const struct es_sy
                         outcome->changed++;
                 }
         }
+        if (settings->n_resource_tags > 0 && current->arn)
+                return reconcile_tags(ecr, settings, current->arn, &outcome->changed, err);
         return 0;
 }
 
