@@ -18,7 +18,7 @@ enum es_exit {
 
 /* Option values shared by every subcommand, above the subcommands' own. */
 enum {
-        ES_OPT_LOG_FORMAT = 0x1000,
+        ES_OPT_LOG_FORMAT = 0x1000, /* the first: every long-only option is numbered from it */
         ES_OPT_HELP,
         ES_OPT_FIRST_LOCAL, /* subcommands number their long-only options from here */
 };

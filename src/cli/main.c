@@ -67,6 +67,10 @@ int es_cli_common_option(int opt, const char *arg)
 
 int es_cli_unknown_option(const char *command, int opt, char **argv)
 {
+        /* A long option's own number in optopt: it was given without its value. */
+        if (opt >= ES_OPT_LOG_FORMAT)
+                return es_cli_usage_error(command, "option '%s' requires a value",
+                                          argv[optind - 1]);
         if (opt != 0 && opt != '?')
                 return es_cli_usage_error(command, "invalid option '-%c'", opt);
         return es_cli_usage_error(command, "invalid option '%s'", argv[optind - 1]);

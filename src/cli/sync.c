@@ -12,6 +12,7 @@
 #include "base/cleanup.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/parallel.h"
 #include "cli/cli.h"
 #include "sync/config.h"
 #include "sync/credentials.h"
@@ -28,7 +29,7 @@
 
 static const char sync_usage[] =
     "Usage: ecr-sync sync --config FILE [OPTIONS]\n"
-    "       ecr-sync plan --config FILE [--format text|json]\n"
+    "       ecr-sync plan --config FILE [--format text|json] [--jobs N]\n"
     "\n"
     "Keep the images listed in FILE current at the target: list tags on both\n"
     "sides, apply the tag and platform filters, compare digests with HEAD\n"
@@ -39,7 +40,8 @@ static const char sync_usage[] =
     "  --config FILE        the configuration (YAML; see docs/configuration.md)\n"
     "  --dry-run            show the plan, change nothing\n"
     "  --format text|json   how the plan is shown (default: text)\n"
-    "  --jobs N             tags copied in parallel (default 8, max 64)\n"
+    "  --jobs N             requests while planning, and tags copied, in parallel\n"
+    "                       (default 8, max 64)\n"
     "  --report FILE        write a JSON report of the run to FILE\n"
     "  --deadline DURATION  start no copy after DURATION (e.g. 45m, 1h30m, 300s);\n"
     "                       what is left is deferred to the next run\n"
@@ -152,7 +154,7 @@ static int parse_args(int argc, char **argv, struct sync_args *args)
                 case OPT_JOBS:
                 case OPT_REPORT:
                 case OPT_DEADLINE:
-                        if (plan)
+                        if (plan && opt != OPT_JOBS)
                                 return es_cli_usage_error(prefix,
                                                           "'%s' is an option of 'sync', "
                                                           "not of 'plan'",
@@ -234,40 +236,78 @@ static void log_item(const struct es_plan_item *item, void *ctx)
 }
 
 /* Create repositories and apply settings; an image whose repository fails is marked failed. */
-static void prepare_repositories(const struct es_sync_config *config,
-                                 struct es_registries *registries, struct es_plan *plan)
+/* One image's repository preparation, run on the --jobs threads. */
+struct preparation {
+        struct es_repository_outcome outcome;
+        struct es_error err;
+        int r;
+};
+
+struct preparations {
+        const struct es_sync_config *config;
+        struct es_registries *registries;
+        struct es_plan *plan;
+        struct preparation *each; /* one per image */
+};
+
+static void prepare_one(size_t index, void *ctx)
 {
-        for (size_t i = 0; i < plan->n_images; i++) {
-                struct es_plan_image *image = &plan->images[i];
-                struct es_repository_outcome outcome = {0};
-                struct es_error err = ES_ERROR_INIT;
+        struct preparations *all = ctx;
+        struct es_plan_image *image = &all->plan->images[index];
+        struct preparation *preparation = &all->each[index];
 
-                if (image->error)
+        if (image->error)
+                return;
+        preparation->r = es_repository_prepare(all->registries, all->config, image->target.registry,
+                                               image->target.repository, &preparation->outcome,
+                                               &preparation->err);
+}
+
+static void fail_image(struct es_plan *plan, size_t index, const char *message)
+{
+        plan->images[index].error = es_strdup(message);
+        es_log_error("%s", message);
+        for (size_t j = 0; j < plan->n_items; j++) {
+                struct es_plan_item *item = &plan->items[j];
+
+                if (item->image != index ||
+                    (item->action != ES_SYNC_COPY && item->action != ES_SYNC_UPDATE))
                         continue;
-                if (es_repository_prepare(registries, config, image->target.registry,
-                                          image->target.repository, &outcome, &err) < 0) {
-                        image->error = es_strdup(es_error_message(&err));
-                        es_log_error("%s", image->error);
-                        for (size_t j = 0; j < plan->n_items; j++) {
-                                struct es_plan_item *item = &plan->items[j];
-
-                                if (item->image != i || (item->action != ES_SYNC_COPY &&
-                                                         item->action != ES_SYNC_UPDATE))
-                                        continue;
-                                item->action = ES_SYNC_FAILED;
-                                item->error = es_strdup(image->error);
-                        }
-                }
-                if (outcome.created)
-                        es_log_info("created ECR repository '%s'", image->target.repository);
-                if (outcome.changed)
-                        es_log_info("updated %u setting%s of ECR repository '%s'", outcome.changed,
-                                    outcome.changed == 1 ? "" : "s", image->target.repository);
-                if (outcome.warning)
-                        es_log_warning("%s", outcome.warning);
-                es_repository_outcome_release(&outcome);
-                es_error_release(&err);
+                item->action = ES_SYNC_FAILED;
+                item->error = es_strdup(message);
         }
+}
+
+/* Create or check every target repository, jobs at a time, then report in image order. */
+static void prepare_repositories(const struct es_sync_config *config,
+                                 struct es_registries *registries, struct es_plan *plan, int jobs)
+{
+        struct preparations all = {
+            .config = config,
+            .registries = registries,
+            .plan = plan,
+            .each = es_calloc(plan->n_images + 1, sizeof(*all.each)),
+        };
+
+        es_parallel_for(plan->n_images, jobs, prepare_one, &all);
+        for (size_t i = 0; i < plan->n_images; i++) {
+                struct preparation *preparation = &all.each[i];
+                const char *repository = plan->images[i].target.repository;
+
+                if (preparation->r < 0)
+                        fail_image(plan, i, es_error_message(&preparation->err));
+                if (preparation->outcome.created)
+                        es_log_info("created ECR repository '%s'", repository);
+                if (preparation->outcome.changed)
+                        es_log_info("updated %u setting%s of ECR repository '%s'",
+                                    preparation->outcome.changed,
+                                    preparation->outcome.changed == 1 ? "" : "s", repository);
+                if (preparation->outcome.warning)
+                        es_log_warning("%s", preparation->outcome.warning);
+                es_repository_outcome_release(&preparation->outcome);
+                es_error_release(&preparation->err);
+        }
+        free(all.each);
 }
 
 /* Exit status: 2, 1, 3 in that order of precedence, then 0. */
@@ -364,7 +404,7 @@ static int run_sync(const struct sync_args *args, const struct es_sync_config *c
                                 es_log_warning("%s has no tag filter: all %zu tags are synced",
                                                plan.images[i].target.repository,
                                                plan.images[i].n_source_tags);
-                prepare_repositories(config, &registries, &plan);
+                prepare_repositories(config, &registries, &plan, args->jobs);
                 es_execute_plan(config, &registries, &plan, &execute, &err);
         }
         if (args->report && es_report_write(args->report, &plan, seconds_since(&start), &err) < 0)
@@ -397,9 +437,11 @@ int es_cli_sync(const char *command, int argc, char **argv)
         if (status != 0)
                 return status;
 
-        if (es_sync_config_load(args.config, &config, &err) < 0) {
+        if (es_sync_config_load(args.config, &config, &err) < 0 ||
+            (args.report && es_report_check_path(args.report, &err) < 0)) {
                 fprintf(stderr, "ecr-sync: %s\n", es_error_message(&err));
                 es_error_release(&err);
+                es_sync_config_free(config);
                 return ES_EXIT_USAGE;
         }
 

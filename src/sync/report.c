@@ -4,8 +4,11 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/cleanup.h"
@@ -192,6 +195,33 @@ static json_t *image_report(const struct es_plan *plan, size_t index)
         return object;
 }
 
+/* Write JSON to a temporary file beside path, then rename it: readers never see half a report. */
+static int write_atomically(json_t *root, const char *path, struct es_error *err)
+{
+        _cleanup_free_ char *temporary = es_asprintf("%s.tmp-%ld", path, (long)getpid());
+        int saved;
+
+        if (json_dump_file(root, temporary, JSON_INDENT(2)) == 0 && rename(temporary, path) == 0)
+                return 0;
+        saved = errno;
+        unlink(temporary);
+        return es_error_set(err, ES_ERR_IO, "cannot write the report to '%s': %s", path,
+                            strerror(saved));
+}
+
+int es_report_check_path(const char *path, struct es_error *err)
+{
+        _cleanup_free_ char *copy = es_strdup(path);
+        const char *directory = dirname(copy);
+
+        if (access(directory, W_OK | X_OK) != 0)
+                return es_error_set(err, ES_ERR_INVALID,
+                                    "cannot write the report to '%s': directory '%s': %s; choose "
+                                    "another --report path",
+                                    path, directory, strerror(errno));
+        return 0;
+}
+
 int es_report_write(const char *path, const struct es_plan *plan, double seconds,
                     struct es_error *err)
 {
@@ -221,9 +251,7 @@ int es_report_write(const char *path, const struct es_plan *plan, double seconds
                 json_array_append_new(json_object_get(root, "items"), item_json(&plan->items[i]));
         json_object_set_new(root, "totals", totals);
 
-        if (json_dump_file(root, path, JSON_INDENT(2)) != 0)
-                r = es_error_set(err, ES_ERR_IO, "cannot write the report to '%s': %s", path,
-                                 strerror(errno));
+        r = write_atomically(root, path, err);
         json_decref(root);
         return r;
 }

@@ -202,12 +202,55 @@ def test_second_run_changes_nothing(images, hub_front, ecr_emulator, aws_environ
     assert hub.counters().blob_gets == 0
     assert writes_at_target(ecr_emulator) == []
     changing = [call for call in ecr_emulator.calls
-                if call.operation.startswith(("Create", "Put", "BatchDelete"))]
+                if call.operation.startswith(("Create", "Put", "BatchDelete", "Tag", "Untag"))]
     assert changing == []
     summary = summary_of(result.stdout)
     assert summary["copied"] == "0" and summary["updated"] == "0"
     assert summary["source_manifest_gets"] == "0"
     assert json.loads(report.read_text())["totals"]["source_manifest_gets"] == 0
+
+
+def test_changed_settings_are_put_back(images, hub_front, ecr_emulator, aws_environment,
+                                       ecr_sync, prefix, tmp_path):
+    hub = hub_front
+    config = write_config(tmp_path, ecr_emulator, prefix, f"""
+  - source: {hub.host}/fixtures/oci
+""")
+    run_sync(ecr_sync, aws_environment, config, check=0)
+    name = f"{prefix}/fixtures/oci"
+    arn = aws_cli(ecr_emulator, aws_environment, "ecr", "describe-repositories",
+                  "--repository-names", name)["repositories"][0]["repositoryArn"]
+    # Someone changes every setting by hand, and adds a tag of their own.
+    aws_cli(ecr_emulator, aws_environment, "ecr", "put-image-tag-mutability",
+            "--repository-name", name, "--image-tag-mutability", "MUTABLE")
+    aws_cli(ecr_emulator, aws_environment, "ecr", "put-image-scanning-configuration",
+            "--repository-name", name, "--image-scanning-configuration", "scanOnPush=false")
+    aws_cli(ecr_emulator, aws_environment, "ecr", "delete-lifecycle-policy",
+            "--repository-name", name)
+    aws_cli(ecr_emulator, aws_environment, "ecr", "tag-resource", "--resource-arn", arn,
+            "--tags", "Key=team,Value=someone-else", "Key=cost-center,Value=42")
+
+    result = run_sync(ecr_sync, aws_environment, config, check=0)
+
+    assert f"updated 4 settings of ECR repository '{name}'" in result.stderr
+    described = aws_cli(ecr_emulator, aws_environment, "ecr", "describe-repositories",
+                        "--repository-names", name)["repositories"][0]
+    assert described["imageTagMutability"] == "IMMUTABLE"
+    assert described["imageScanningConfiguration"]["scanOnPush"] is True
+    policy = aws_cli(ecr_emulator, aws_environment, "ecr", "get-lifecycle-policy",
+                     "--repository-name", name)
+    assert json.loads(policy["lifecyclePolicyText"]) == LIFECYCLE_POLICY
+    tags = aws_cli(ecr_emulator, aws_environment, "ecr", "list-tags-for-resource",
+                   "--resource-arn", arn)["tags"]
+    # The configured tag is put back; a tag the configuration does not name stays.
+    assert {tag["Key"]: tag["Value"] for tag in tags} == {"team": "platform",
+                                                          "cost-center": "42"}
+
+    ecr_emulator.clear_calls()
+    again = run_sync(ecr_sync, aws_environment, config, check=0)
+    assert "updated" not in again.stderr
+    assert not [call for call in ecr_emulator.calls
+                if call.operation.startswith(("Put", "Tag", "Untag"))]
 
 
 def test_moved_tag_is_updated(hub_front, servers, ecr_emulator, aws_environment, ecr_sync,
@@ -372,6 +415,70 @@ def test_invalid_configuration_exits_2(case, aws_environment, ecr_sync, tmp_path
 
     assert re.search(expected, result.stderr), result.stderr
     assert result.stdout == ""
+
+
+INVALID_ARGUMENTS = {
+    "config-without-value": (["sync", "--config"], r"option '--config' requires a value"),
+    "jobs-without-value": (["sync", "--config", "CONFIG", "--jobs"],
+                           r"option '--jobs' requires a value"),
+    "log-format-without-value": (["plan", "--config", "CONFIG", "--log-format"],
+                                 r"option '--log-format' requires a value"),
+    "report-in-missing-directory": (
+        ["sync", "--config", "CONFIG", "--report", "/nonexistent-directory/report.json"],
+        r"cannot write the report to '/nonexistent-directory/report\.json'.*--report"),
+    "plan-with-report": (["plan", "--config", "CONFIG", "--report", "r.json"],
+                         r"'--report' is an option of 'sync', not of 'plan'"),
+}
+
+
+@pytest.mark.parametrize("case", INVALID_ARGUMENTS)
+def test_invalid_arguments_exit_2(case, aws_environment, ecr_sync, tmp_path):
+    arguments, expected = INVALID_ARGUMENTS[case]
+    config = tmp_path / "sync.yaml"
+    # Port 9 on loopback: any request the run made would fail, not reach a registry.
+    config.write_text("target:\n  registry: 127.0.0.1:9\nimages:\n  - source: 127.0.0.1:9/a\n")
+    arguments = [str(config) if argument == "CONFIG" else argument for argument in arguments]
+
+    result = ecr_sync(*arguments, env=aws_environment(), check=2)
+
+    assert re.search(expected, result.stderr), result.stderr
+    assert "\x00" not in result.stderr and "\x02" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_plan_is_the_same_with_any_jobs(images, hub_front, many_tags, ecr_emulator,
+                                        aws_environment, ecr_sync, prefix, tmp_path):
+    hub = hub_front
+    first = write_config(tmp_path, ecr_emulator, prefix, f"""
+  - source: {hub.host}/fixtures/oci
+  - source: {hub.host}/fixtures/many
+    tags: {{semver: '>=11.4.5'}}
+""", settings=False)
+    run_sync(ecr_sync, aws_environment, first, check=0)
+    config = write_config(tmp_path, ecr_emulator, prefix, f"""
+  - source: {hub.host}/fixtures/oci
+  - source: {hub.host}/fixtures/many
+    tags: {{semver: '>=11.3.0', latest: 8}}
+  - source: {hub.host}/fixtures/multiarch
+  - source: {hub.host}/fixtures/dockerlist
+    platforms: [linux/amd64]
+  - source: {hub.host}/fixtures/does-not-exist
+""", settings=False)
+
+    # Exit status 1: the image that does not exist fails, the others are planned.
+    plans = [ecr_sync("plan", "--config", str(config), "--format", "json", "--jobs", jobs,
+                      env=aws_environment(), check=1).stdout
+             for jobs in ("1", "16", "64")]
+
+    assert plans[0] == plans[1] == plans[2]
+    plan = json.loads(plans[0])
+    actions = {}
+    for item in plan["items"]:
+        actions.setdefault(item["action"], []).append(item["tag"])
+    assert sorted(actions["skip"]) == ["1", "11.4.5", "11.4.6", "11.4.7", "11.4.8", "11.4.9"]
+    assert sorted(actions["copy"]) == ["1", "1", "11.4.2", "11.4.3", "11.4.4"]
+    failed = [image for image in plan["images"] if image["error"]]
+    assert [image["source"].rsplit("/", 1)[1] for image in failed] == ["does-not-exist"]
 
 
 def test_shared_blobs_cross_repository_once(images, hub_front, ecr_emulator, aws_environment,
