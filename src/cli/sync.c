@@ -215,10 +215,20 @@ static int parse_args(int argc, char **argv, struct sync_args *args)
 static void log_item(const struct es_plan_item *item, void *ctx)
 {
         double mib = (double)item->stats.bytes / (1024.0 * 1024.0);
+        unsigned blobs =
+            item->stats.blobs_copied + item->stats.blobs_mounted + item->stats.blobs_skipped;
 
         switch (item->action) {
         case ES_SYNC_COPY:
         case ES_SYNC_UPDATE:
+                /* No blob was checked: the image was at the target and only the tag was pushed. */
+                if (blobs == 0) {
+                        es_log_info("%s %s -> %s: image already at the target, tag pushed in "
+                                    "%.1f s",
+                                    item->action == ES_SYNC_COPY ? "copied" : "updated",
+                                    item->source, item->target, item->seconds);
+                        break;
+                }
                 es_log_info("%s %s -> %s: %u blobs copied, %u mounted, %u present, %.1f MiB in "
                             "%.1f s",
                             item->action == ES_SYNC_COPY ? "copied" : "updated", item->source,

@@ -520,11 +520,14 @@ def test_alias_tags_pull_once(hub_front, servers, ecr_emulator, aws_environment,
 """, settings=False)
     hub.reset_counters()
 
-    run_sync(ecr_sync, aws_environment, config, check=0)
+    result = run_sync(ecr_sync, aws_environment, config, check=0)
 
     counters = hub.counters(repository)
     assert counters.manifest_gets == 1
     assert counters.blob_gets == 2
+    # One tag copies the image; the log says the other two only pushed their tag.
+    assert len(re.findall(r"blobs copied", result.stderr)) == 1
+    assert len(re.findall(r"image already at the target, tag pushed", result.stderr)) == 2
     for tag in ("1", "1.27", "latest"):
         assert digest_of(target_raw(ecr_emulator, skopeo_raw, f"{prefix}/{repository}",
                                     tag)) == digest
