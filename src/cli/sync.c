@@ -400,8 +400,9 @@ static int run_sync(const struct sync_args *args, const struct es_sync_config *c
 
         for (size_t i = 0; i < plan.n_images; i++)
                 if (plan.images[i].error)
-                        es_log_error("image '%s': %s", plan.images[i].config->source.repository,
-                                     plan.images[i].error);
+                        es_log_error("image '%s' -> '%s': %s",
+                                     plan.images[i].config->source.repository,
+                                     plan.images[i].target.repository, plan.images[i].error);
 
         if (args->dry_run) {
                 if (args->json)

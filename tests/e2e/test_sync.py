@@ -313,7 +313,8 @@ def test_failing_image_does_not_stop_others(images, hub_front, ecr_emulator, aws
 
     result = run_sync(ecr_sync, aws_environment, config, check=1)
 
-    assert "does-not-exist" in result.stderr
+    assert f"image 'fixtures/does-not-exist' -> '{prefix}/fixtures/does-not-exist'" in \
+        result.stderr
     assert digest_of(target_raw(ecr_emulator, skopeo_raw, f"{prefix}/fixtures/oci",
                                 "1")) == images["oci"].digest
 
@@ -442,7 +443,8 @@ def test_invalid_arguments_exit_2(case, aws_environment, ecr_sync, tmp_path):
     result = ecr_sync(*arguments, env=aws_environment(), check=2)
 
     assert re.search(expected, result.stderr), result.stderr
-    assert "\x00" not in result.stderr and "\x02" not in result.stderr
+    assert "\x00" not in result.stderr
+    assert "\x02" not in result.stderr
     assert result.stdout == ""
 
 
@@ -525,7 +527,7 @@ def test_alias_tags_pull_once(hub_front, servers, ecr_emulator, aws_environment,
     counters = hub.counters(repository)
     assert counters.manifest_gets == 1
     assert counters.blob_gets == 2
-    # One tag copies the image; the log says the other two only pushed their tag.
+    # One tag copies the image, and the log reports that the other two only pushed their tag.
     assert len(re.findall(r"blobs copied", result.stderr)) == 1
     assert len(re.findall(r"image already at the target, tag pushed", result.stderr)) == 2
     for tag in ("1", "1.27", "latest"):
