@@ -107,14 +107,14 @@ int es_ecr_put_image_scanning_configuration(struct es_ecr *ecr, const char *regi
                                             const char *name, bool scan_on_push,
                                             struct es_error *err);
 
-/* Called once per resource tag; return 0 to go on, negative to stop with that error. */
+/* Called once per resource tag. Return 0 to go on, or a negative error to stop with it. */
 typedef int (*es_ecr_tag_fn)(const char *key, const char *value, void *ctx);
 
 /* ListTagsForResource on a repository's ARN. */
 int es_ecr_list_tags_for_resource(struct es_ecr *ecr, const char *arn, es_ecr_tag_fn callback,
                                   void *ctx, struct es_error *err);
 
-/* TagResource: adds the tags, or changes their values; other tags stay. */
+/* TagResource: add the tags or change their values. Tags not named stay as they are. */
 int es_ecr_tag_resource(struct es_ecr *ecr, const char *arn, const struct es_ecr_tag *tags,
                         size_t n_tags, struct es_error *err);
 

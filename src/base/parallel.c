@@ -17,14 +17,14 @@ struct pool {
 
 static bool take(struct pool *pool, size_t *index)
 {
-        bool taken;
+        bool found;
 
         pthread_mutex_lock(&pool->lock);
-        taken = pool->next < pool->n;
-        if (taken)
+        found = pool->next < pool->n;
+        if (found)
                 *index = pool->next++;
         pthread_mutex_unlock(&pool->lock);
-        return taken;
+        return found;
 }
 
 static void *run(void *ctx)

@@ -9,7 +9,7 @@
 
 /* Token lifetime in seconds when the response gives none: the token specification's default. */
 #define ES_TOKEN_DEFAULT_LIFETIME 60
-/* Maximum lifetime in seconds; longer ones are capped to it. */
+/* Maximum lifetime in seconds. Longer lifetimes are capped to it. */
 #define ES_TOKEN_MAX_LIFETIME (24 * 3600)
 /* Largest token accepted, in bytes. */
 #define ES_TOKEN_MAX_LENGTH (64 * 1024)

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -195,12 +197,35 @@ static json_t *image_report(const struct es_plan *plan, size_t index)
         return object;
 }
 
-/* Write JSON to a temporary file beside path, then rename it: readers never see half a report. */
-static int write_atomically(json_t *root, const char *path, struct es_error *err)
+/*
+ * Whether path exists as something other than a regular file: a symbolic
+ * link (/dev/stdout is one), a FIFO or a device. Such a path is written in
+ * place, never replaced.
+ */
+static bool is_special(const char *path)
 {
-        _cleanup_free_ char *temporary = es_asprintf("%s.tmp-%ld", path, (long)getpid());
+        struct stat st;
+
+        return lstat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+/*
+ * Write JSON to a temporary file beside path, then rename it, so readers
+ * never see half a report. Special paths such as /dev/stdout are written
+ * in place.
+ */
+static int write_report(json_t *root, const char *path, struct es_error *err)
+{
+        _cleanup_free_ char *temporary = NULL;
         int saved;
 
+        if (is_special(path)) {
+                if (json_dump_file(root, path, JSON_INDENT(2)) == 0)
+                        return 0;
+                return es_error_set(err, ES_ERR_IO, "cannot write the report to '%s': %s", path,
+                                    strerror(errno));
+        }
+        temporary = es_asprintf("%s.tmp-%ld", path, (long)getpid());
         if (json_dump_file(root, temporary, JSON_INDENT(2)) == 0 && rename(temporary, path) == 0)
                 return 0;
         saved = errno;
@@ -214,9 +239,16 @@ int es_report_check_path(const char *path, struct es_error *err)
         _cleanup_free_ char *copy = es_strdup(path);
         const char *directory = dirname(copy);
 
+        if (is_special(path)) {
+                if (access(path, W_OK) != 0)
+                        return es_error_set(err, ES_ERR_INVALID,
+                                            "cannot write the report to '%s': %s", path,
+                                            strerror(errno));
+                return 0;
+        }
         if (access(directory, W_OK | X_OK) != 0)
                 return es_error_set(err, ES_ERR_INVALID,
-                                    "cannot write the report to '%s': directory '%s': %s; choose "
+                                    "cannot write the report to '%s': directory '%s': %s. Choose "
                                     "another --report path",
                                     path, directory, strerror(errno));
         return 0;
@@ -251,7 +283,7 @@ int es_report_write(const char *path, const struct es_plan *plan, double seconds
                 json_array_append_new(json_object_get(root, "items"), item_json(&plan->items[i]));
         json_object_set_new(root, "totals", totals);
 
-        r = write_atomically(root, path, err);
+        r = write_report(root, path, err);
         json_decref(root);
         return r;
 }

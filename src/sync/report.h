@@ -37,15 +37,16 @@ void es_report_plan_text(FILE *out, const struct es_plan *plan);
 void es_report_plan_json(FILE *out, const struct es_plan *plan);
 
 /*
- * Check that a report can be created at path (its directory is writable),
- * before a run starts. Returns ES_ERR_INVALID naming the path otherwise.
+ * Check that a report can be created at path (its directory is writable, or
+ * path is a writable special file such as /dev/stdout), before a run
+ * starts. Returns ES_ERR_INVALID naming the path otherwise.
  */
 int es_report_check_path(const char *path, struct es_error *err);
 
 /*
  * Write the run report as JSON to path, through a temporary file in the same
- * directory that is renamed over path. Returns ES_ERR_IO naming the path on
- * failure.
+ * directory that is renamed over path (special files are written in place). Returns ES_ERR_IO
+ * naming the path on failure.
  */
 int es_report_write(const char *path, const struct es_plan *plan, double seconds,
                     struct es_error *err);

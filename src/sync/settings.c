@@ -81,7 +81,7 @@ static int mark_present(const char *key, const char *value, void *ctx)
         return 0;
 }
 
-/* Add the configured resource tags that are missing or have another value; keep the others. */
+/* Add the configured resource tags that are missing or have another value, and keep other tags. */
 static int reconcile_tags(struct es_ecr *ecr, const struct es_sync_repository_settings *settings,
                           const char *arn, unsigned *changed, struct es_error *err)
 {

@@ -448,6 +448,25 @@ def test_invalid_arguments_exit_2(case, aws_environment, ecr_sync, tmp_path):
     assert result.stdout == ""
 
 
+def test_report_through_symlink(aws_environment, ecr_sync, tmp_path):
+    # A report path that is a symbolic link, as /dev/stdout is, is written
+    # through the link and never replaced.
+    config = tmp_path / "sync.yaml"
+    config.write_text("target:\n  registry: 127.0.0.1:9\nimages:\n  - source: 127.0.0.1:9/a\n")
+    real = tmp_path / "real.json"
+    real.write_text("")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+
+    ecr_sync("sync", "--config", str(config), "--dry-run", "--report", str(link),
+             env=aws_environment(), check=1)
+
+    assert link.is_symlink()
+    report = json.loads(real.read_text())
+    assert report["version"] == 1
+    assert report["images"][0]["error"]
+
+
 def test_plan_is_the_same_with_any_jobs(images, hub_front, many_tags, ecr_emulator,
                                         aws_environment, ecr_sync, prefix, tmp_path):
     hub = hub_front
